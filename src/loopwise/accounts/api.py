@@ -1,0 +1,84 @@
+"""REST endpoints for users, tokens and project members."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from loopwise.accounts import service
+from loopwise.accounts.models import Membership, Token, User
+from loopwise.accounts.schemas import LoginIn, MemberSet, TokenCreate, TokenCreated, UserCreate
+from loopwise.core.context import Actor
+from loopwise.planning import service as planning
+from loopwise.web.deps import SESSION_COOKIE, CallerDep, StateDep
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.get("/me")
+def me(caller: CallerDep) -> Actor:
+    return caller.actor
+
+
+@router.post("/login")
+def login(body: LoginIn, state: StateDep, response: Response) -> dict[str, str]:
+    """Exchange a password for a session token (also set as a cookie)."""
+    with state.db.session(write=True) as session:
+        secret = service.login(session, state.clock, body.username, body.password)
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax")
+    return {"token": secret}
+
+
+@router.get("/users")
+def list_users(caller: CallerDep) -> list[User]:
+    with caller.read() as ctx:
+        service.require_workspace_admin(ctx)
+        return service.list_users(ctx.session)
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserCreate, caller: CallerDep) -> User:
+    with caller.write() as ctx:
+        service.require_workspace_admin(ctx)
+        return service.create_user(
+            ctx.session, ctx.clock, body.username, display_name=body.display_name,
+            password=body.password, is_admin=body.is_admin,
+        )
+
+
+@router.get("/tokens")
+def list_tokens(caller: CallerDep) -> list[Token]:
+    with caller.read() as ctx:
+        return service.list_tokens(ctx.session, ctx.actor.user_id)
+
+
+@router.post("/tokens", status_code=201)
+def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
+    """Create an API token for yourself. The secret is shown only in this response."""
+    with caller.write() as ctx:
+        token, secret = service.create_token(ctx.session, ctx.clock, ctx.actor.user_id, body.name)
+    return TokenCreated(token=token, secret=secret)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: str, caller: CallerDep) -> None:
+    with caller.write() as ctx:
+        service.revoke_token(ctx, token_id)
+
+
+@router.get("/projects/{key}/members")
+def list_members(key: str, caller: CallerDep) -> list[Membership]:
+    with caller.read() as ctx:
+        return service.list_members(ctx, planning.resolve_project(ctx, key).id)
+
+
+@router.put("/projects/{key}/members")
+def set_member(key: str, body: MemberSet, caller: CallerDep) -> Membership:
+    with caller.write() as ctx:
+        project = planning.resolve_project(ctx, key)
+        return service.set_member(ctx, project.id, body.username, body.role)
+
+
+@router.delete("/projects/{key}/members/{username}", status_code=204)
+def remove_member(key: str, username: str, caller: CallerDep) -> None:
+    with caller.write() as ctx:
+        service.remove_member(ctx, planning.resolve_project(ctx, key).id, username)

@@ -1,0 +1,295 @@
+"""Accounts use cases: users, tokens, memberships, and the role check every slice calls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loopwise.accounts.models import Membership, Role, Token, TokenKind, User
+from loopwise.accounts.tables import MembershipRow, TokenRow, UserRow
+from loopwise.core.clock import Clock
+from loopwise.core.context import Actor, Context
+from loopwise.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from loopwise.core.ids import new_id, new_secret
+
+LOCAL_USERNAME = "local"
+SESSION_TTL = timedelta(days=14)
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def _hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def _check_password(password: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    _scheme, salt_hex, digest_hex = stored.split("$")
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def _token_hash(secret: str) -> str:
+    # API tokens are long random strings: a plain SHA-256 is the right hash (no salt needed).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.username, row.display_name, row.is_admin, row.created_at)
+
+
+def _actor(row: UserRow) -> Actor:
+    return Actor(user_id=row.id, username=row.username, is_admin=row.is_admin)
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    clock: Clock,
+    username: str,
+    *,
+    display_name: str = "",
+    password: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            f"invalid username {username!r}: use 1-63 lowercase letters, digits, '.', '_' or '-'"
+        )
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)):
+        raise Conflict(f"user {username!r} already exists")
+    row = UserRow(
+        id=new_id("usr"),
+        username=username,
+        display_name=display_name or username,
+        password_hash=_hash_password(password) if password else None,
+        is_admin=is_admin,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    return _user(row)
+
+
+def ensure_local_user(session: Session, clock: Clock) -> Actor:
+    """The single user of local mode: a workspace admin, created on first use."""
+    row = session.scalar(select(UserRow).where(UserRow.username == LOCAL_USERNAME))
+    if row is None:
+        create_user(session, clock, LOCAL_USERNAME, display_name="Local user", is_admin=True)
+        row = session.scalar(select(UserRow).where(UserRow.username == LOCAL_USERNAME))
+        assert row is not None
+    return _actor(row)
+
+
+def get_user(session: Session, username: str) -> User:
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    if row is None:
+        raise NotFound(f"user {username!r} not found")
+    return _user(row)
+
+
+def list_users(session: Session) -> list[User]:
+    return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+
+def usernames(session: Session, user_ids: set[str]) -> dict[str, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(user_ids)))
+    return {r.id: r.username for r in rows}
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("password must have at least 8 characters")
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    if row is None:
+        raise NotFound(f"user {username!r} not found")
+    row.password_hash = _hash_password(password)
+
+
+def require_workspace_admin(ctx: Context) -> None:
+    if not ctx.actor.is_admin:
+        raise PermissionDenied("only a workspace admin may do this")
+
+
+# --- tokens and sessions ---------------------------------------------------------------
+
+
+def login(session: Session, clock: Clock, username: str, password: str) -> str:
+    """Check a password and open a browser session; returns the session secret."""
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    if row is None or not _check_password(password, row.password_hash):
+        raise Unauthenticated("wrong username or password")
+    _token, secret = create_token(
+        session, clock, row.id, "browser session", kind=TokenKind.SESSION, ttl=SESSION_TTL
+    )
+    return secret
+
+
+def create_token(
+    session: Session,
+    clock: Clock,
+    user_id: str,
+    name: str,
+    *,
+    kind: TokenKind = TokenKind.API,
+    ttl: timedelta | None = None,
+) -> tuple[Token, str]:
+    """Create a token; the secret is returned once and only its hash is stored."""
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("token name must have 1 to 200 characters")
+    secret = new_secret("lws" if kind is TokenKind.SESSION else "lwt")
+    now = clock.now()
+    row = TokenRow(
+        id=new_id("tok"),
+        user_id=user_id,
+        name=name,
+        kind=kind.value,
+        token_hash=_token_hash(secret),
+        created_at=now,
+        expires_at=now + ttl if ttl else None,
+        revoked_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return _token(row), secret
+
+
+def _token(row: TokenRow) -> Token:
+    return Token(
+        row.id, row.user_id, row.name, TokenKind(row.kind), row.created_at,
+        row.expires_at, row.revoked_at,
+    )
+
+
+def actor_for_secret(session: Session, clock: Clock, secret: str) -> Actor:
+    row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _token_hash(secret)))
+    now = clock.now()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        raise Unauthenticated("invalid, expired or revoked token")
+    user = session.get(UserRow, row.user_id)
+    assert user is not None  # FK with cascade
+    return _actor(user)
+
+
+def list_tokens(session: Session, user_id: str) -> list[Token]:
+    rows = session.scalars(
+        select(TokenRow)
+        .where(TokenRow.user_id == user_id, TokenRow.kind == TokenKind.API.value)
+        .order_by(TokenRow.created_at)
+    )
+    return [_token(r) for r in rows]
+
+
+def revoke_secret(session: Session, clock: Clock, secret: str) -> None:
+    row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _token_hash(secret)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = clock.now()
+
+
+def revoke_token(ctx: Context, token_id: str) -> None:
+    row = ctx.session.get(TokenRow, token_id)
+    if row is None or (row.user_id != ctx.actor.user_id and not ctx.actor.is_admin):
+        raise NotFound(f"token {token_id!r} not found")
+    if row.revoked_at is None:
+        row.revoked_at = ctx.clock.now()
+
+
+# --- roles -----------------------------------------------------------------------------
+
+
+def role_in(session: Session, actor: Actor, project_id: str) -> Role | None:
+    if actor.is_admin:
+        return Role.ADMIN
+    role = session.scalar(
+        select(MembershipRow.role).where(
+            MembershipRow.project_id == project_id, MembershipRow.user_id == actor.user_id
+        )
+    )
+    return Role(role) if role else None
+
+
+def require_role(ctx: Context, project_id: str, needed: Role, *, what: str = "project") -> Role:
+    """Raise unless the actor holds ``needed`` on the project.
+
+    Non-members get NotFound, not PermissionDenied, so project names do not leak.
+    """
+    role = role_in(ctx.session, ctx.actor, project_id)
+    if role is None:
+        raise NotFound(f"{what} not found")
+    if not role.allows(needed):
+        raise PermissionDenied(
+            f"this needs the {needed.value} role on the project; {ctx.actor.username} is {role.value}"
+        )
+    return role
+
+
+def visible_project_ids(ctx: Context) -> set[str] | None:
+    """Ids of projects the actor may see; None means all (workspace admin)."""
+    if ctx.actor.is_admin:
+        return None
+    return set(
+        ctx.session.scalars(
+            select(MembershipRow.project_id).where(MembershipRow.user_id == ctx.actor.user_id)
+        )
+    )
+
+
+def set_member(ctx: Context, project_id: str, username: str, role: Role) -> Membership:
+    require_role(ctx, project_id, Role.ADMIN)
+    user = ctx.session.scalar(select(UserRow).where(UserRow.username == username))
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    row = ctx.session.get(MembershipRow, (project_id, user.id))
+    if row is None:
+        row = MembershipRow(
+            project_id=project_id, user_id=user.id, role=role.value, created_at=ctx.clock.now()
+        )
+        ctx.session.add(row)
+    else:
+        row.role = role.value
+    ctx.session.flush()
+    return Membership(project_id, user.id, user.username, role)
+
+
+def grant_creator(session: Session, clock: Clock, project_id: str, actor: Actor) -> None:
+    session.add(
+        MembershipRow(
+            project_id=project_id, user_id=actor.user_id, role=Role.ADMIN.value,
+            created_at=clock.now(),
+        )
+    )
+
+
+def list_members(ctx: Context, project_id: str) -> list[Membership]:
+    require_role(ctx, project_id, Role.VIEWER)
+    rows = ctx.session.execute(
+        select(MembershipRow.user_id, MembershipRow.role, UserRow.username)
+        .join(UserRow, UserRow.id == MembershipRow.user_id)
+        .where(MembershipRow.project_id == project_id)
+        .order_by(UserRow.username)
+    )
+    return [Membership(project_id, r.user_id, r.username, Role(r.role)) for r in rows]
+
+
+def remove_member(ctx: Context, project_id: str, username: str) -> None:
+    require_role(ctx, project_id, Role.ADMIN)
+    user = get_user(ctx.session, username)
+    row = ctx.session.get(MembershipRow, (project_id, user.id))
+    if row is None:
+        raise NotFound(f"{username!r} is not a member")
+    ctx.session.delete(row)

@@ -1,0 +1,1 @@
+"""Thin core shared by every slice: settings, errors, ids, clock, request context."""

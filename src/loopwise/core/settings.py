@@ -1,0 +1,61 @@
+"""One settings object, built from LOOPWISE_* environment variables or CLI flags.
+
+Nothing reads the environment after start-up: the object is built once and passed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".loopwise"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Each field maps to a ``LOOPWISE_<NAME>`` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="LOOPWISE_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Folder for the default SQLite database and artifacts.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<home>/loopwise.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db.",
+    )
+    artifact_root: Path | None = Field(
+        default=None, description="Folder for run artifacts; default <home>/artifacts."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server binds to.")
+    port: int = Field(default=5080, ge=0, le=65535, description="Port the server binds to.")
+    auth: bool = Field(
+        default=False,
+        description="Require an API token or a login. Off: local single-user mode.",
+    )
+    max_artifact_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1, description="Largest artifact file accepted, in bytes."
+    )
+    verdict_refresh_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server re-checks hypothesis time-boxes (0 turns it off).",
+    )
+
+    @field_validator("home", "artifact_root", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'loopwise.db'}"
+
+    @property
+    def resolved_artifact_root(self) -> Path:
+        return self.artifact_root or self.home / "artifacts"

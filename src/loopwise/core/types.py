@@ -1,0 +1,20 @@
+"""Shared annotated types."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from pydantic import PlainSerializer
+
+
+def _float_for_json(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+# A float that survives JSON: non-finite values travel as "NaN", "Infinity", "-Infinity".
+JsonFloat = Annotated[float, PlainSerializer(_float_for_json, when_used="json")]

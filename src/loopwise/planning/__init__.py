@@ -1,0 +1,1 @@
+"""Projects with charters, work items, hypotheses and their verdicts."""

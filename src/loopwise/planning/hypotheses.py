@@ -1,0 +1,214 @@
+"""Hypotheses: creation, run links, and keeping the stored verdict in step with evidence.
+
+The decision itself is the pure ``verdict.compute_verdict``; this module feeds it the
+linked runs and the clock, stores what changed, and writes the change into the item's
+history. It runs when a linked run finishes (event), when a run is linked, and when the
+server's periodic sweep sees a time-box pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from loopwise.accounts import service as accounts
+from loopwise.accounts.models import Role
+from loopwise.core.context import Context
+from loopwise.core.errors import InvalidInput, NotFound
+from loopwise.planning import service as planning
+from loopwise.planning.models import Comparator, Hypothesis, ItemKind, Verdict
+from loopwise.planning.schemas import HypothesisCreate, ItemCreate
+from loopwise.planning.tables import HypothesisRow, HypothesisRunRow, WorkItemRow
+from loopwise.planning.verdict import Criteria, RunOutcome, VerdictResult, compute_verdict
+from loopwise.tracking import service as tracking
+from loopwise.tracking.models import RunEvidenceChanged
+
+
+def _criteria(h: HypothesisRow) -> Criteria:
+    return Criteria(
+        metric_key=h.metric_key,
+        comparator=Comparator(h.comparator),
+        threshold=h.threshold,
+        time_box_end=h.time_box_end,
+        kill_after_runs=h.kill_after_runs,
+        kill_threshold=h.kill_threshold,
+    )
+
+
+def _linked_run_ids(ctx: Context, item_id: str) -> list[str]:
+    return list(
+        ctx.session.scalars(select(HypothesisRunRow.run_id).where(HypothesisRunRow.item_id == item_id))
+    )
+
+
+def _refresh(ctx: Context, h: HypothesisRow) -> VerdictResult:
+    """Recompute one verdict; store it and log it in history when it changed."""
+    evidence = tracking.evidence(ctx, _linked_run_ids(ctx, h.item_id), h.metric_key)
+    result = compute_verdict(
+        _criteria(h),
+        [RunOutcome(e.run_id, e.status, e.end_time, e.value) for e in evidence],
+        ctx.clock.now(),
+    )
+    changed = (
+        result.verdict.value != h.verdict
+        or result.run_id != h.verdict_run_id
+        or result.reason != h.verdict_reason
+    )
+    if changed:
+        if result.verdict.value != h.verdict:
+            planning.record_event(
+                ctx, h.item_id, "verdict", h.verdict, result.verdict.value, result.reason,
+                system=True,
+            )
+        h.verdict = result.verdict.value
+        h.verdict_run_id = result.run_id
+        h.verdict_value = result.value
+        h.verdict_at = result.decided_at
+        h.verdict_reason = result.reason
+        ctx.session.flush()
+    return result
+
+
+def _to_model(ctx: Context, item: WorkItemRow, h: HypothesisRow) -> Hypothesis:
+    project_key = planning.project_keys(ctx, {item.project_id})[item.project_id]
+    assignee = None
+    if item.assignee_id:
+        assignee = accounts.usernames(ctx.session, {item.assignee_id}).get(item.assignee_id)
+    evidence = tracking.evidence(ctx, _linked_run_ids(ctx, h.item_id), h.metric_key)
+    return Hypothesis(
+        item=planning.item_from_row(item, project_key, assignee),
+        statement=h.statement,
+        metric_key=h.metric_key,
+        comparator=Comparator(h.comparator),
+        threshold=h.threshold,
+        baseline=h.baseline,
+        time_box_end=h.time_box_end,
+        kill_criterion=h.kill_criterion,
+        kill_threshold=h.kill_threshold,
+        kill_after_runs=h.kill_after_runs,
+        verdict=Verdict(h.verdict),
+        verdict_run_id=h.verdict_run_id,
+        verdict_value=h.verdict_value,
+        verdict_at=h.verdict_at,
+        verdict_reason=h.verdict_reason,
+        evidence=tuple(evidence),
+    )
+
+
+def create_hypothesis(ctx: Context, project_key: str, data: HypothesisCreate) -> Hypothesis:
+    if data.kill_threshold is not None and data.kill_after_runs is None:
+        raise InvalidInput("kill_threshold needs kill_after_runs: after how many runs to judge")
+    item = planning.add_item_row(
+        ctx,
+        project_key,
+        ItemCreate(
+            kind=ItemKind.HYPOTHESIS,
+            title=data.title,
+            description=data.description,
+            assignee=data.assignee,
+            labels=data.labels,
+        ),
+    )
+    h = HypothesisRow(
+        item_id=item.id,
+        statement=data.statement,
+        metric_key=data.metric_key,
+        comparator=data.comparator.value,
+        threshold=data.threshold,
+        baseline=data.baseline,
+        time_box_end=data.time_box_end,
+        kill_criterion=data.kill_criterion,
+        kill_threshold=data.kill_threshold,
+        kill_after_runs=data.kill_after_runs,
+        verdict=Verdict.OPEN.value,
+        verdict_reason="",
+    )
+    ctx.session.add(h)
+    ctx.session.flush()
+    _refresh(ctx, h)
+    return _to_model(ctx, item, h)
+
+
+def _rows(ctx: Context, key: str, needed: Role) -> tuple[WorkItemRow, HypothesisRow]:
+    item = planning.item_row(ctx, key, needed)
+    h = ctx.session.get(HypothesisRow, item.id)
+    if h is None:
+        raise NotFound(f"{key!r} is a {item.kind}, not a hypothesis")
+    return item, h
+
+
+def get_hypothesis(ctx: Context, key: str) -> Hypothesis:
+    item, h = _rows(ctx, key, Role.VIEWER)
+    return _to_model(ctx, item, h)
+
+
+def list_hypotheses(ctx: Context, project_key: str) -> list[Hypothesis]:
+    project = planning.resolve_project(ctx, project_key)
+    pairs = ctx.session.execute(
+        select(WorkItemRow, HypothesisRow)
+        .join(HypothesisRow, HypothesisRow.item_id == WorkItemRow.id)
+        .where(WorkItemRow.project_id == project.id)
+        .order_by(WorkItemRow.number)
+    ).tuples()
+    return [_to_model(ctx, item, h) for item, h in pairs]
+
+
+def link_runs(ctx: Context, key: str, run_ids: Sequence[str]) -> Hypothesis:
+    """Make runs evidence for a hypothesis. Runs must belong to the same project."""
+    item, h = _rows(ctx, key, Role.CONTRIBUTOR)
+    linked = set(_linked_run_ids(ctx, item.id))
+    for run_id in run_ids:
+        run = tracking.get_run(ctx, run_id)
+        if run.project_id != item.project_id:
+            raise InvalidInput(
+                f"run {run_id!r} belongs to project {run.project_key}, not to {item.key}'s project"
+            )
+        if run_id not in linked:
+            ctx.session.add(HypothesisRunRow(item_id=item.id, run_id=run_id, linked_at=ctx.clock.now()))
+            planning.record_event(ctx, item.id, "run_linked", None, run_id)
+            linked.add(run_id)
+    ctx.session.flush()
+    _refresh(ctx, h)
+    return _to_model(ctx, item, h)
+
+
+def unlink_run(ctx: Context, key: str, run_id: str) -> Hypothesis:
+    item, h = _rows(ctx, key, Role.CONTRIBUTOR)
+    link = ctx.session.get(HypothesisRunRow, (item.id, run_id))
+    if link is None:
+        raise NotFound(f"run {run_id!r} is not linked to {key}")
+    ctx.session.delete(link)
+    planning.record_event(ctx, item.id, "run_unlinked", run_id, None)
+    ctx.session.flush()
+    _refresh(ctx, h)
+    return _to_model(ctx, item, h)
+
+
+def on_run_evidence_changed(ctx: Context, event: RunEvidenceChanged) -> None:
+    """Event handler: a run finished or changed after finishing."""
+    rows = ctx.session.scalars(
+        select(HypothesisRow)
+        .join(HypothesisRunRow, HypothesisRunRow.item_id == HypothesisRow.item_id)
+        .where(HypothesisRunRow.run_id == event.run_id)
+    )
+    for h in rows:
+        _refresh(ctx, h)
+
+
+def refresh_due(ctx: Context) -> int:
+    """Re-check open hypotheses whose time-box has passed; returns how many changed.
+
+    Called by the server's periodic sweep and ``loopwise hypothesis refresh``.
+    """
+    now = ctx.clock.now()
+    due = list(
+        ctx.session.scalars(
+            select(HypothesisRow).where(
+                HypothesisRow.verdict == Verdict.OPEN.value,
+                HypothesisRow.time_box_end.is_not(None),
+                HypothesisRow.time_box_end <= now,
+            )
+        )
+    )
+    return sum(1 for h in due if _refresh(ctx, h).verdict is not Verdict.OPEN)

@@ -1,0 +1,101 @@
+"""SQLAlchemy mappings owned by the planning slice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loopwise.db.base import Base
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(40))
+    charter: Mapped[dict[str, Any]] = mapped_column(JSON)
+    next_item_number: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WorkItemRow(Base):
+    __tablename__ = "work_items"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20))
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    estimate: Mapped[float | None]
+    labels: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WorkItemEventRow(Base):
+    """The item's full history: status moves, verdict changes, edits."""
+
+    __tablename__ = "work_item_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("work_items.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class HypothesisRow(Base):
+    __tablename__ = "hypotheses"
+
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    statement: Mapped[str] = mapped_column(Text)
+    metric_key: Mapped[str] = mapped_column(String(250))
+    comparator: Mapped[str] = mapped_column(String(2))
+    threshold: Mapped[float]
+    baseline: Mapped[float | None]
+    time_box_end: Mapped[datetime | None]
+    kill_criterion: Mapped[str] = mapped_column(Text, default="")
+    kill_threshold: Mapped[float | None]
+    kill_after_runs: Mapped[int | None]
+    verdict: Mapped[str] = mapped_column(String(20))
+    verdict_run_id: Mapped[str | None] = mapped_column(String(40))
+    verdict_value: Mapped[float | None]
+    verdict_at: Mapped[datetime | None]
+    verdict_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class HypothesisRunRow(Base):
+    """Which runs are evidence for which hypothesis."""
+
+    __tablename__ = "hypothesis_runs"
+
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("hypotheses.item_id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_at: Mapped[datetime]

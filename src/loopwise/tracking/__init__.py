@@ -1,0 +1,1 @@
+"""Experiments and runs: params, metric series, tags and artifacts."""

@@ -1,0 +1,99 @@
+"""Run artifacts on the local file system, confined to each run's own folder.
+
+Layout: ``<artifact_root>/<project_id>/<run_id>/<path>``. Paths are relative, use
+forward slashes, and may not climb out (``..``), start at a root, or carry NUL bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+from loopwise.accounts.models import Role
+from loopwise.core.context import Context
+from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.tracking import service as tracking
+from loopwise.tracking.models import ArtifactInfo
+
+CHUNK = 1024 * 1024
+
+
+def clean_path(path: str, *, allow_empty: bool = False) -> PurePosixPath:
+    """Validate a user-given artifact path; raise InvalidInput when it could escape."""
+    if "\x00" in path or "\\" in path:
+        raise InvalidInput("artifact path may not contain NUL or backslash")
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or path.startswith("/"):
+        raise InvalidInput(f"artifact path {path!r} must be relative")
+    parts = [p for p in pure.parts if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise InvalidInput(f"artifact path {path!r} may not contain '..'")
+    if not parts and not allow_empty:
+        raise InvalidInput("artifact path is empty")
+    if len(path) > 1000:
+        raise InvalidInput("artifact path is longer than 1000 characters")
+    return PurePosixPath(*parts) if parts else PurePosixPath()
+
+
+def run_folder(ctx: Context, run_id: str, needed: Role) -> Path:
+    project_id = tracking.run_project_id(ctx, run_id, needed)
+    return ctx.settings.resolved_artifact_root / project_id / run_id
+
+
+def _inside(root: Path, rel: PurePosixPath) -> Path:
+    target = (root / rel).resolve()
+    if target != root.resolve() and root.resolve() not in target.parents:
+        raise InvalidInput("artifact path escapes the run's folder")
+    return target
+
+
+def destination(ctx: Context, run_id: str, path: str) -> Path:
+    """Where an upload to ``path`` goes; checks contributor rights and the path."""
+    return _inside(run_folder(ctx, run_id, Role.CONTRIBUTOR), clean_path(path))
+
+
+def save(ctx: Context, run_id: str, path: str, source: Path | bytes) -> ArtifactInfo:
+    """Store an artifact from a finished temporary file (moved) or bytes."""
+    target = destination(ctx, run_id, path)
+    if target.is_dir():
+        raise InvalidInput(f"artifact path {path!r} is a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, bytes):
+        if len(source) > ctx.settings.max_artifact_bytes:
+            raise TooLarge(f"artifact exceeds {ctx.settings.max_artifact_bytes} bytes")
+        tmp = target.with_name(f".{target.name}.upload")
+        tmp.write_bytes(source)
+        os.replace(tmp, target)
+    else:
+        shutil.move(source, target)
+    return ArtifactInfo(str(clean_path(path)), target.stat().st_size, False)
+
+
+def list_artifacts(ctx: Context, run_id: str, path: str = "") -> list[ArtifactInfo]:
+    root = run_folder(ctx, run_id, Role.VIEWER)
+    rel = clean_path(path, allow_empty=True)
+    folder = _inside(root, rel)
+    if not folder.exists():
+        if rel.parts:
+            raise NotFound(f"no artifact folder {path!r} in run {run_id!r}")
+        return []
+    if folder.is_file():
+        return [ArtifactInfo(str(rel), folder.stat().st_size, False)]
+    out = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        child_rel = rel / child.name
+        out.append(
+            ArtifactInfo(str(child_rel), 0 if child.is_dir() else child.stat().st_size, child.is_dir())
+        )
+    return out
+
+
+def open_path(ctx: Context, run_id: str, path: str) -> Path:
+    """The file behind an artifact, for streaming it out."""
+    target = _inside(run_folder(ctx, run_id, Role.VIEWER), clean_path(path))
+    if not target.is_file():
+        raise NotFound(f"no artifact {path!r} in run {run_id!r}")
+    return target

@@ -1,0 +1,67 @@
+"""Tracking domain: experiments, runs, metric points, artifacts, and the events it publishes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from loopwise.core.types import JsonFloat
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    KILLED = "killed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    project_id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    key: str
+    value: JsonFloat
+    step: int
+    timestamp: int  # milliseconds since the epoch, as MLflow
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    project_id: str
+    project_key: str
+    experiment_id: str
+    experiment_name: str
+    name: str
+    status: RunStatus
+    start_time: datetime
+    end_time: datetime | None
+    git_commit: str | None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, MetricPoint] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    path: str
+    size: int
+    is_dir: bool
+
+
+@dataclass(frozen=True)
+class RunEvidenceChanged:
+    """Published when a run finishes, or its metrics change after it finished."""
+
+    run_id: str

@@ -1,0 +1,344 @@
+"""Tracking use cases: experiments, runs, params, tags, metric series.
+
+Artifacts live in ``tracking/artifacts.py``. Every function checks the actor's role on the
+run's project: viewer to read, contributor to write.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from loopwise.accounts import service as accounts
+from loopwise.accounts.models import Role
+from loopwise.core.clock import to_millis
+from loopwise.core.context import Context
+from loopwise.core.errors import Conflict, InvalidInput, NotFound
+from loopwise.core.ids import new_id
+from loopwise.planning import service as planning
+from loopwise.planning.models import Evidence
+from loopwise.tracking.models import (
+    Experiment,
+    MetricPoint,
+    Run,
+    RunEvidenceChanged,
+    RunStatus,
+)
+from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
+from loopwise.tracking.tables import (
+    ExperimentRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+)
+
+DEFAULT_EXPERIMENT = "Default"
+
+
+def _experiment(row: ExperimentRow) -> Experiment:
+    return Experiment(row.id, row.project_id, row.name, row.created_at)
+
+
+def _stored(point: MetricRow | LatestMetricRow) -> MetricPoint:
+    value = math.nan if point.is_nan else point.value
+    return MetricPoint(point.key, value, point.step, point.timestamp)
+
+
+# --- experiments -----------------------------------------------------------------------
+
+
+def get_or_create_experiment(ctx: Context, project_key: str, name: str) -> Experiment:
+    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    row = ctx.session.scalar(
+        select(ExperimentRow).where(
+            ExperimentRow.project_id == project.id, ExperimentRow.name == name
+        )
+    )
+    if row is None:
+        row = ExperimentRow(
+            id=new_id("exp"), project_id=project.id, name=name, created_at=ctx.clock.now()
+        )
+        ctx.session.add(row)
+        ctx.session.flush()
+    return _experiment(row)
+
+
+def list_experiments(ctx: Context, project_key: str) -> list[Experiment]:
+    project = planning.resolve_project(ctx, project_key)
+    rows = ctx.session.scalars(
+        select(ExperimentRow)
+        .where(ExperimentRow.project_id == project.id)
+        .order_by(ExperimentRow.name)
+    )
+    return [_experiment(r) for r in rows]
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def _run_row(ctx: Context, run_id: str, needed: Role) -> RunRow:
+    row = ctx.session.get(RunRow, run_id)
+    if row is None:
+        raise NotFound(f"run {run_id!r} not found")
+    accounts.require_role(ctx, row.project_id, needed, what=f"run {run_id!r}")
+    return row
+
+
+def _assemble(ctx: Context, rows: Sequence[RunRow], *, details: bool = True) -> list[Run]:
+    """Runs with their params, tags and latest metrics, in three queries."""
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    params: dict[str, dict[str, str]] = defaultdict(dict)
+    tags: dict[str, dict[str, str]] = defaultdict(dict)
+    latest: dict[str, dict[str, MetricPoint]] = defaultdict(dict)
+    if details:
+        for p in ctx.session.scalars(select(ParamRow).where(ParamRow.run_id.in_(ids))):
+            params[p.run_id][p.key] = p.value
+        for t in ctx.session.scalars(select(TagRow).where(TagRow.run_id.in_(ids))):
+            tags[t.run_id][t.key] = t.value
+    for m in ctx.session.scalars(select(LatestMetricRow).where(LatestMetricRow.run_id.in_(ids))):
+        latest[m.run_id][m.key] = _stored(m)
+    exp_names = dict(
+        ctx.session.execute(
+            select(ExperimentRow.id, ExperimentRow.name).where(
+                ExperimentRow.id.in_({r.experiment_id for r in rows})
+            )
+        ).all()
+    )
+    keys = planning.project_keys(ctx, {r.project_id for r in rows})
+    return [
+        Run(
+            id=r.id,
+            project_id=r.project_id,
+            project_key=keys[r.project_id],
+            experiment_id=r.experiment_id,
+            experiment_name=exp_names[r.experiment_id],
+            name=r.name,
+            status=RunStatus(r.status),
+            start_time=r.start_time,
+            end_time=r.end_time,
+            git_commit=r.git_commit,
+            params=dict(sorted(params[r.id].items())),
+            tags=dict(sorted(tags[r.id].items())),
+            metrics=dict(sorted(latest[r.id].items())),
+        )
+        for r in rows
+    ]
+
+
+def create_run(ctx: Context, project_key: str, data: RunCreate) -> Run:
+    experiment = get_or_create_experiment(ctx, project_key, data.experiment)
+    run_id = new_id("run")
+    row = RunRow(
+        id=run_id,
+        project_id=experiment.project_id,
+        experiment_id=experiment.id,
+        name=data.name or f"run-{run_id[4:12]}",
+        status=RunStatus.RUNNING.value,
+        start_time=data.start_time or ctx.clock.now(),
+        end_time=None,
+        git_commit=data.git_commit,
+        created_by=ctx.actor.user_id,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    _write_params(ctx, row, data.params)
+    _write_tags(ctx, row, data.tags)
+    return _assemble(ctx, [row])[0]
+
+
+def run_project_id(ctx: Context, run_id: str, needed: Role) -> str:
+    """The run's project id, once the actor is known to hold ``needed`` on it."""
+    return _run_row(ctx, run_id, needed).project_id
+
+
+def get_run(ctx: Context, run_id: str) -> Run:
+    return _assemble(ctx, [_run_row(ctx, run_id, Role.VIEWER)])[0]
+
+
+def list_runs(
+    ctx: Context,
+    project_key: str,
+    *,
+    experiment: str | None = None,
+    status: RunStatus | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Run]:
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise InvalidInput("limit must be 1-1000 and offset >= 0")
+    project = planning.resolve_project(ctx, project_key)
+    query = select(RunRow).where(RunRow.project_id == project.id)
+    if experiment is not None:
+        query = query.join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id).where(
+            ExperimentRow.name == experiment
+        )
+    if status is not None:
+        query = query.where(RunRow.status == status.value)
+    query = query.order_by(RunRow.start_time.desc(), RunRow.id).limit(limit).offset(offset)
+    return _assemble(ctx, list(ctx.session.scalars(query)))
+
+
+def runs_by_ids(ctx: Context, run_ids: Iterable[str]) -> list[Run]:
+    """Runs for display next to planning records; callers have checked project access."""
+    ids = list(run_ids)
+    if not ids:
+        return []
+    rows = list(ctx.session.scalars(select(RunRow).where(RunRow.id.in_(ids))))
+    return _assemble(ctx, rows, details=False)
+
+
+def _write_params(ctx: Context, row: RunRow, params: Mapping[str, str]) -> None:
+    if not params:
+        return
+    existing = dict(
+        ctx.session.execute(
+            select(ParamRow.key, ParamRow.value).where(
+                ParamRow.run_id == row.id, ParamRow.key.in_(list(params))
+            )
+        ).all()
+    )
+    for key, value in params.items():
+        if key in existing:
+            if existing[key] != value:
+                raise Conflict(
+                    f"param {key!r} is already {existing[key]!r} on this run; params are immutable"
+                )
+            continue
+        ctx.session.add(ParamRow(run_id=row.id, key=key, value=value))
+    ctx.session.flush()
+
+
+def log_params(ctx: Context, run_id: str, params: Mapping[str, str]) -> None:
+    _write_params(ctx, _run_row(ctx, run_id, Role.CONTRIBUTOR), params)
+
+
+def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str]) -> None:
+    if not tags:
+        return
+    existing = {
+        t.key: t
+        for t in ctx.session.scalars(
+            select(TagRow).where(TagRow.run_id == row.id, TagRow.key.in_(list(tags)))
+        )
+    }
+    for key, value in tags.items():
+        if key in existing:
+            existing[key].value = value
+        else:
+            ctx.session.add(TagRow(run_id=row.id, key=key, value=value))
+    ctx.session.flush()
+
+
+def set_tags(ctx: Context, run_id: str, tags: Mapping[str, str]) -> None:
+    _write_tags(ctx, _run_row(ctx, run_id, Role.CONTRIBUTOR), tags)
+
+
+def delete_tag(ctx: Context, run_id: str, key: str) -> None:
+    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    ctx.session.execute(delete(TagRow).where(TagRow.run_id == row.id, TagRow.key == key))
+
+
+def _newer(step: int, ts: int, current: LatestMetricRow) -> bool:
+    return (step, ts) >= (current.step, current.timestamp)
+
+
+def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
+    """Append metric points; keeps the latest-value summary current. Returns the count."""
+    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    now_ms = to_millis(ctx.clock.now())
+    points = [
+        {
+            "run_id": row.id,
+            "key": m.key,
+            "step": m.step,
+            "timestamp": m.timestamp if m.timestamp is not None else now_ms,
+            "value": 0.0 if math.isnan(m.value) else m.value,
+            "is_nan": math.isnan(m.value),
+        }
+        for m in metrics
+    ]
+    ctx.session.execute(MetricRow.__table__.insert(), points)
+    # Latest per key within this batch, then merge with the stored summary.
+    batch_latest: dict[str, dict[str, object]] = {}
+    for p in points:
+        cur = batch_latest.get(p["key"])  # type: ignore[arg-type]
+        if cur is None or (p["step"], p["timestamp"]) >= (cur["step"], cur["timestamp"]):  # type: ignore[operator]
+            batch_latest[p["key"]] = p  # type: ignore[index]
+    stored = {
+        m.key: m
+        for m in ctx.session.scalars(
+            select(LatestMetricRow).where(
+                LatestMetricRow.run_id == row.id, LatestMetricRow.key.in_(list(batch_latest))
+            )
+        )
+    }
+    for key, p in batch_latest.items():
+        current = stored.get(key)
+        if current is None:
+            ctx.session.add(LatestMetricRow(**p))
+        elif _newer(p["step"], p["timestamp"], current):  # type: ignore[arg-type]
+            current.step, current.timestamp = p["step"], p["timestamp"]  # type: ignore[assignment]
+            current.value, current.is_nan = p["value"], p["is_nan"]  # type: ignore[assignment]
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent writer created the summary row first
+        raise Conflict("concurrent metric write on this run; retry") from exc
+    if RunStatus(row.status).is_terminal:
+        ctx.publish(RunEvidenceChanged(row.id))
+    return len(points)
+
+
+def metric_history(ctx: Context, run_id: str, key: str) -> list[MetricPoint]:
+    row = _run_row(ctx, run_id, Role.VIEWER)
+    rows = ctx.session.scalars(
+        select(MetricRow)
+        .where(MetricRow.run_id == row.id, MetricRow.key == key)
+        .order_by(MetricRow.step, MetricRow.timestamp, MetricRow.id)
+    )
+    points = [_stored(m) for m in rows]
+    if not points and not ctx.session.get(LatestMetricRow, (row.id, key)):
+        raise NotFound(f"run {run_id!r} has no metric {key!r}")
+    return points
+
+
+def finish_run(ctx: Context, run_id: str, data: RunFinish) -> Run:
+    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    if RunStatus(row.status).is_terminal and row.status != data.status.value:
+        raise Conflict(f"run {run_id!r} already ended as {row.status}")
+    end = data.end_time or ctx.clock.now()
+    if end < row.start_time:
+        raise InvalidInput("end_time is before the run's start_time")
+    row.status = data.status.value
+    row.end_time = end
+    ctx.session.flush()
+    ctx.publish(RunEvidenceChanged(row.id))
+    return get_run(ctx, run_id)
+
+
+def evidence(ctx: Context, run_ids: Sequence[str], metric_key: str) -> list[Evidence]:
+    """Each run's status, end and latest ``metric_key`` value (None when never logged).
+
+    For planning's verdicts; the caller has already checked access to the project.
+    """
+    if not run_ids:
+        return []
+    values = {
+        m.run_id: (math.nan if m.is_nan else m.value)
+        for m in ctx.session.scalars(
+            select(LatestMetricRow).where(
+                LatestMetricRow.run_id.in_(run_ids), LatestMetricRow.key == metric_key
+            )
+        )
+    }
+    rows = ctx.session.scalars(
+        select(RunRow).where(RunRow.id.in_(run_ids)).order_by(RunRow.start_time, RunRow.id)
+    )
+    return [Evidence(r.id, r.name, r.status, r.end_time, values.get(r.id)) for r in rows]

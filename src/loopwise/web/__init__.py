@@ -1,0 +1,1 @@
+"""The HTTP door: app factory, dependencies, templates and static assets."""

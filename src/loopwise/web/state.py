@@ -1,0 +1,48 @@
+"""Everything one running app holds, built once by the app factory and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from loopwise.accounts import service as accounts
+from loopwise.core.clock import Clock
+from loopwise.core.context import Actor, Context
+from loopwise.core.events import EventBus
+from loopwise.core.settings import Settings
+from loopwise.db.engine import Database
+
+SYSTEM = Actor(user_id="system", username="system", is_admin=True)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    clock: Clock
+    bus: EventBus
+    local_actor: Actor | None = None
+
+    @contextmanager
+    def context(self, actor: Actor, *, write: bool) -> Iterator[Context]:
+        """One use case in one transaction: committed on success, rolled back on error."""
+        with self.db.session(write=write) as session:
+            yield Context(session, self.clock, actor, self.settings, self.bus)
+
+    def actor_for_secret(self, secret: str) -> Actor:
+        with self.db.session(write=False) as session:
+            return accounts.actor_for_secret(session, self.clock, secret)
+
+    def ensure_local_actor(self) -> Actor:
+        if self.local_actor is None:
+            with self.db.session(write=True) as session:
+                self.local_actor = accounts.ensure_local_user(session, self.clock)
+        return self.local_actor
+
+    @property
+    def artifact_tmp(self) -> Path:
+        path = self.settings.resolved_artifact_root / ".tmp"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
