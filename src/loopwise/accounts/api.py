@@ -40,8 +40,12 @@ def create_user(body: UserCreate, caller: CallerDep) -> User:
     with caller.write() as ctx:
         service.require_workspace_admin(ctx)
         return service.create_user(
-            ctx.session, ctx.clock, body.username, display_name=body.display_name,
-            password=body.password, is_admin=body.is_admin,
+            ctx.session,
+            ctx.clock,
+            body.username,
+            display_name=body.display_name,
+            password=body.password,
+            is_admin=body.is_admin,
         )
 
 

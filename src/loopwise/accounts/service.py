@@ -171,8 +171,13 @@ def create_token(
 
 def _token(row: TokenRow) -> Token:
     return Token(
-        row.id, row.user_id, row.name, TokenKind(row.kind), row.created_at,
-        row.expires_at, row.revoked_at,
+        row.id,
+        row.user_id,
+        row.name,
+        TokenKind(row.kind),
+        row.created_at,
+        row.expires_at,
+        row.revoked_at,
     )
 
 
@@ -233,7 +238,8 @@ def require_role(ctx: Context, project_id: str, needed: Role, *, what: str = "pr
         raise NotFound(f"{what} not found")
     if not role.allows(needed):
         raise PermissionDenied(
-            f"this needs the {needed.value} role on the project; {ctx.actor.username} is {role.value}"
+            f"this needs the {needed.value} role on the project; "
+            f"{ctx.actor.username} is {role.value}"
         )
     return role
 
@@ -269,7 +275,9 @@ def set_member(ctx: Context, project_id: str, username: str, role: Role) -> Memb
 def grant_creator(session: Session, clock: Clock, project_id: str, actor: Actor) -> None:
     session.add(
         MembershipRow(
-            project_id=project_id, user_id=actor.user_id, role=Role.ADMIN.value,
+            project_id=project_id,
+            user_id=actor.user_id,
+            role=Role.ADMIN.value,
             created_at=clock.now(),
         )
     )

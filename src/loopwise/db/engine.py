@@ -75,9 +75,12 @@ class Database:
     def session(self, *, write: bool) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any exception."""
         lock = self._write_lock if (write and self._write_lock) else nullcontext()
-        with lock, Session(self._write_engine if write else self.engine) as session:
-            with session.begin():
-                yield session
+        with (
+            lock,
+            Session(self._write_engine if write else self.engine) as session,
+            session.begin(),
+        ):
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

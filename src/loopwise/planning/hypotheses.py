@@ -38,7 +38,9 @@ def _criteria(h: HypothesisRow) -> Criteria:
 
 def _linked_run_ids(ctx: Context, item_id: str) -> list[str]:
     return list(
-        ctx.session.scalars(select(HypothesisRunRow.run_id).where(HypothesisRunRow.item_id == item_id))
+        ctx.session.scalars(
+            select(HypothesisRunRow.run_id).where(HypothesisRunRow.item_id == item_id)
+        )
     )
 
 
@@ -58,7 +60,12 @@ def _refresh(ctx: Context, h: HypothesisRow) -> VerdictResult:
     if changed:
         if result.verdict.value != h.verdict:
             planning.record_event(
-                ctx, h.item_id, "verdict", h.verdict, result.verdict.value, result.reason,
+                ctx,
+                h.item_id,
+                "verdict",
+                h.verdict,
+                result.verdict.value,
+                result.reason,
                 system=True,
             )
         h.verdict = result.verdict.value
@@ -165,7 +172,9 @@ def link_runs(ctx: Context, key: str, run_ids: Sequence[str]) -> Hypothesis:
                 f"run {run_id!r} belongs to project {run.project_key}, not to {item.key}'s project"
             )
         if run_id not in linked:
-            ctx.session.add(HypothesisRunRow(item_id=item.id, run_id=run_id, linked_at=ctx.clock.now()))
+            ctx.session.add(
+                HypothesisRunRow(item_id=item.id, run_id=run_id, linked_at=ctx.clock.now())
+            )
             planning.record_event(ctx, item.id, "run_linked", None, run_id)
             linked.add(run_id)
     ctx.session.flush()

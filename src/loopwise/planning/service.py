@@ -163,9 +163,7 @@ def item_from_row(row: WorkItemRow, project_key: str, assignee: str | None) -> W
 def _items(ctx: Context, rows: list[WorkItemRow]) -> list[WorkItem]:
     names = accounts.usernames(ctx.session, {r.assignee_id for r in rows if r.assignee_id})
     keys = project_keys(ctx, {r.project_id for r in rows})
-    return [
-        item_from_row(r, keys[r.project_id], names.get(r.assignee_id or "")) for r in rows
-    ]
+    return [item_from_row(r, keys[r.project_id], names.get(r.assignee_id or "")) for r in rows]
 
 
 def record_event(
@@ -243,9 +241,7 @@ def get_item(ctx: Context, key: str) -> WorkItem:
     return _items(ctx, [item_row(ctx, key, Role.VIEWER)])[0]
 
 
-def list_items(
-    ctx: Context, project_key: str, *, kind: ItemKind | None = None
-) -> list[WorkItem]:
+def list_items(ctx: Context, project_key: str, *, kind: ItemKind | None = None) -> list[WorkItem]:
     project = _project_row(ctx, project_key, Role.VIEWER)
     query = select(WorkItemRow).where(WorkItemRow.project_id == project.id)
     if kind is not None:
@@ -303,6 +299,11 @@ def item_history(ctx: Context, key: str) -> list[ItemEvent]:
 
 
 def count_items(ctx: Context, project_id: str) -> int:
-    return ctx.session.scalar(
-        select(func.count()).select_from(WorkItemRow).where(WorkItemRow.project_id == project_id)
-    ) or 0
+    return (
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(WorkItemRow)
+            .where(WorkItemRow.project_id == project_id)
+        )
+        or 0
+    )

@@ -103,10 +103,14 @@ def compute_verdict(criteria: Criteria, runs: Iterable[RunOutcome], now: datetim
                 )
     best_id = best.run_id if best else None
     best_value = best.value if best else None
-    summary = "no finished run yet" if not finished else (
-        f"{len(finished)} finished runs, best {_fmt(best_value)}"
-        if best_value is not None
-        else f"{len(finished)} finished runs without a {key} value"
+    summary = (
+        "no finished run yet"
+        if not finished
+        else (
+            f"{len(finished)} finished runs, best {_fmt(best_value)}"
+            if best_value is not None
+            else f"{len(finished)} finished runs without a {key} value"
+        )
     )
     if end is not None and now >= end:
         return VerdictResult(

@@ -27,8 +27,13 @@ T = TypeVar("T")
 _ERRORS: dict[str, type[errors.LoopwiseError]] = {
     cls.code: cls
     for cls in (
-        errors.InvalidInput, errors.TooLarge, errors.NotFound, errors.Conflict,
-        errors.Unauthenticated, errors.PermissionDenied, errors.DatabaseOutOfDate,
+        errors.InvalidInput,
+        errors.TooLarge,
+        errors.NotFound,
+        errors.Conflict,
+        errors.Unauthenticated,
+        errors.PermissionDenied,
+        errors.DatabaseOutOfDate,
     )
 }
 _adapters: dict[Any, TypeAdapter[Any]] = {}
@@ -80,7 +85,10 @@ class Client:
         from loopwise.web.app import create_app
 
         app = create_app(settings or Settings(), sweep=False)
-        return cls(http=TestClient(app, base_url="http://loopwise.local", raise_server_exceptions=False), token=token)
+        return cls(
+            http=TestClient(app, base_url="http://loopwise.local", raise_server_exceptions=False),
+            token=token,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -119,7 +127,9 @@ class Client:
         result = self._request("POST", "/api/v1/tokens", json={"name": name})
         return str(result["secret"])
 
-    def create_user(self, username: str, *, password: str | None = None, is_admin: bool = False) -> dict[str, Any]:
+    def create_user(
+        self, username: str, *, password: str | None = None, is_admin: bool = False
+    ) -> dict[str, Any]:
         body = {"username": username, "password": password, "is_admin": is_admin}
         result: dict[str, Any] = self._request("POST", "/api/v1/users", json=body)
         return result
@@ -147,7 +157,9 @@ class Client:
 
     def create_item(self, project: str, title: str, **fields: Any) -> WorkItem:
         body = {"title": title, **fields}
-        return _parse(WorkItem, self._request("POST", f"/api/v1/projects/{project}/items", json=body))
+        return _parse(
+            WorkItem, self._request("POST", f"/api/v1/projects/{project}/items", json=body)
+        )
 
     def list_items(self, project: str) -> list[WorkItem]:
         return _parse(list[WorkItem], self._request("GET", f"/api/v1/projects/{project}/items"))
@@ -191,7 +203,9 @@ class Client:
         return _parse(list[Hypothesis], data)
 
     def link_run(self, hypothesis: str, run_id: str) -> Hypothesis:
-        data = self._request("POST", f"/api/v1/hypotheses/{hypothesis}/runs", json={"run_id": run_id})
+        data = self._request(
+            "POST", f"/api/v1/hypotheses/{hypothesis}/runs", json={"run_id": run_id}
+        )
         return _parse(Hypothesis, data)
 
     # --- tracking ----------------------------------------------------------------------
@@ -220,7 +234,9 @@ class Client:
     def get_run(self, run_id: str) -> Run:
         return _parse(Run, self._request("GET", f"/api/v1/runs/{run_id}"))
 
-    def list_runs(self, project: str, *, experiment: str | None = None, limit: int = 100) -> list[Run]:
+    def list_runs(
+        self, project: str, *, experiment: str | None = None, limit: int = 100
+    ) -> list[Run]:
         query: dict[str, Any] = {"limit": limit}
         if experiment:
             query["experiment"] = experiment
@@ -251,7 +267,9 @@ class Client:
     def upload_artifact(self, run_id: str, path: str, content: bytes | Path) -> ArtifactInfo:
         if isinstance(content, Path):
             with content.open("rb") as handle:
-                data = self._request("PUT", f"/api/v1/runs/{run_id}/artifacts/{path}", content=handle.read())
+                data = self._request(
+                    "PUT", f"/api/v1/runs/{run_id}/artifacts/{path}", content=handle.read()
+                )
         else:
             data = self._request("PUT", f"/api/v1/runs/{run_id}/artifacts/{path}", content=content)
         return _parse(ArtifactInfo, data)
@@ -281,8 +299,13 @@ class Client:
         """Start a run; it finishes when the block ends, or is marked failed on an exception."""
         linked = [hypothesis] if isinstance(hypothesis, str) else list(hypothesis or [])
         run = self.create_run(
-            project, experiment=experiment, name=name, params=params, tags=tags,
-            hypotheses=linked, git_commit=git_commit or _git_commit(),
+            project,
+            experiment=experiment,
+            name=name,
+            params=params,
+            tags=tags,
+            hypotheses=linked,
+            git_commit=git_commit or _git_commit(),
         )
         active = ActiveRun(self, run)
         try:
@@ -336,7 +359,9 @@ class ActiveRun:
             batch, self._buffer = self._buffer, []
             self.client.log_metrics(self.id, batch)
 
-    def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> ArtifactInfo:
+    def log_artifact(
+        self, local_path: str | Path, artifact_path: str | None = None
+    ) -> ArtifactInfo:
         local = Path(local_path)
         return self.client.upload_artifact(self.id, artifact_path or local.name, local)
 

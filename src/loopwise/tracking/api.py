@@ -136,7 +136,9 @@ def _store(caller: Caller, run_id: str, path: str, tmp: Path) -> ArtifactInfo:
 
 
 @router.put("/runs/{run_id}/artifacts/{path:path}", status_code=201)
-async def upload_artifact(run_id: str, path: str, request: Request, caller: CallerDep) -> ArtifactInfo:
+async def upload_artifact(
+    run_id: str, path: str, request: Request, caller: CallerDep
+) -> ArtifactInfo:
     """Stream the request body into the run's artifact folder (size-limited)."""
     limit = caller.state.settings.max_artifact_bytes
     _declared_size(request, limit)
@@ -161,5 +163,3 @@ def download_artifact(run_id: str, path: str, caller: CallerDep) -> FileResponse
     with caller.read() as ctx:
         target = artifacts.open_path(ctx, run_id, path)
     return FileResponse(target, filename=target.name)
-
-

@@ -86,7 +86,9 @@ def list_artifacts(ctx: Context, run_id: str, path: str = "") -> list[ArtifactIn
             continue
         child_rel = rel / child.name
         out.append(
-            ArtifactInfo(str(child_rel), 0 if child.is_dir() else child.stat().st_size, child.is_dir())
+            ArtifactInfo(
+                str(child_rel), 0 if child.is_dir() else child.stat().st_size, child.is_dir()
+            )
         )
     return out
 

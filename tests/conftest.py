@@ -1,0 +1,200 @@
+"""Shared fixtures.
+
+Every test that asks for ``database_url`` (directly or through ``settings``, ``app``,
+``client``...) runs twice: on SQLite and on PostgreSQL. PostgreSQL is the server at
+``LOOPWISE_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, database ``test``); each test
+session creates its own database there and drops it at the end. Under ``CI=true`` a
+missing PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from loopwise import Client
+from loopwise.core.clock import FrozenClock
+from loopwise.core.settings import Settings
+from loopwise.db.base import Base, import_all_tables
+from loopwise.db.engine import make_engine
+from loopwise.db.migrate import upgrade
+from loopwise.web.app import create_app
+
+PG_URL = os.environ.get(
+    "LOOPWISE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+SCREENSHOTS = OUTPUT / "screenshots"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        count = len(list(SCREENSHOTS.glob("*.png")))
+        terminalreporter.write_line(f"browser screenshots ({count}): {SCREENSHOTS}")
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _pg_reachable(url: str) -> str | None:
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any driver/connection failure means "not reachable"
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_session_url() -> Iterator[str]:
+    problem = _pg_reachable(PG_URL)
+    if problem:
+        message = f"PostgreSQL at {PG_URL} is not reachable: {problem}"
+        if IN_CI:
+            pytest.fail(f"{message} (required under CI=true)")
+        pytest.skip(message)
+    name = f"loopwise_test_{os.getpid()}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    import_all_tables()
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "loopwise.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_session_url")
+    _truncate_all(url)
+    return url
+
+
+# --- apps and clients ------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url, verdict_refresh_seconds=0)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+    application = create_app(settings, clock=clock, sweep=False)
+    yield application
+    application.state.loopwise.db.dispose()
+
+
+@pytest.fixture
+def api(app: FastAPI) -> Iterator[TestClient]:
+    """Raw HTTP access to the app, for status codes and bodies."""
+    with TestClient(app, raise_server_exceptions=False) as http:
+        yield http
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[Client]:
+    """The SDK, in-process: SDK -> API -> service -> database."""
+    http = TestClient(app, base_url="http://loopwise.local", raise_server_exceptions=False)
+    with Client(http=http) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def auth_settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        home=tmp_path / "home", database_url=database_url, auth=True, verdict_refresh_seconds=0
+    )
+
+
+@pytest.fixture
+def auth_app(auth_settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+    application = create_app(auth_settings, clock=clock, sweep=False)
+    yield application
+    application.state.loopwise.db.dispose()
+
+
+# --- a real server on loopback ---------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving an app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, application: FastAPI) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server

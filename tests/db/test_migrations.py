@@ -1,0 +1,44 @@
+"""The Alembic history produces exactly the tables the code defines, on every backend."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from loopwise.db.base import Base, import_all_tables
+from loopwise.db.engine import Database
+from loopwise.db.migrate import current_revision, ensure_current, head_revision, upgrade
+
+
+def test_migrations_match_table_definitions(database_url: str) -> None:
+    import_all_tables()
+    db = Database(database_url)
+    try:
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
+        assert diff == [], f"migrations and tables differ: {diff}"
+        assert current_revision(db.engine) == head_revision(db.engine)
+    finally:
+        db.dispose()
+
+
+def test_upgrade_in_place_keeps_data(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, username, display_name, is_admin, created_at) "
+                    "VALUES ('usr_1', 'ada', 'Ada', false, '2026-01-01 00:00:00')"
+                )
+            )
+        before, after = upgrade(db.engine)
+        assert before == after == head_revision(db.engine)
+        ensure_current(db.engine)
+        with db.engine.connect() as conn:
+            names = conn.execute(sa.text("SELECT username FROM users")).scalars().all()
+        assert names == ["ada"]
+    finally:
+        db.dispose()
