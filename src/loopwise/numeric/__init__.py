@@ -1,0 +1,1 @@
+"""Pure maths: arrays in, frozen dataclasses out. No database, no HTTP."""
