@@ -11,6 +11,8 @@ no later than ``now``:
 5. Otherwise it stays **open**.
 
 Failed or still-running runs never count; a missing or NaN value never meets a bar.
+Runs that finished at the same moment are judged together (support before the kill
+criterion), so the verdict never depends on the order of run ids.
 The earliest decision wins, so a verdict, once reached, does not change with time.
 """
 
@@ -89,6 +91,8 @@ def compute_verdict(criteria: Criteria, runs: Iterable[RunOutcome], now: datetim
                 )
             if best is None or _better(cmp, run.value, best.value):
                 best = run
+        if count < len(finished) and finished[count].end_time == run.end_time:
+            continue  # runs that ended at the same moment are judged together
         if criteria.kill_after_runs is not None and count >= criteria.kill_after_runs:
             kill_bar = bar if criteria.kill_threshold is None else criteria.kill_threshold
             if best is None or best.value is None or not cmp.holds(best.value, kill_bar):
