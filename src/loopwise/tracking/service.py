@@ -311,8 +311,11 @@ def metric_history(ctx: Context, run_id: str, key: str) -> list[MetricPoint]:
 
 def finish_run(ctx: Context, run_id: str, data: RunFinish) -> Run:
     row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
-    if RunStatus(row.status).is_terminal and row.status != data.status.value:
-        raise Conflict(f"run {run_id!r} already ended as {row.status}")
+    if RunStatus(row.status).is_terminal:
+        if row.status != data.status.value:
+            raise Conflict(f"run {run_id!r} already ended as {row.status}")
+        # Finishing again is a no-op: moving end_time could flip a decided verdict.
+        return get_run(ctx, run_id)
     end = data.end_time or ctx.clock.now()
     if end < row.start_time:
         raise InvalidInput("end_time is before the run's start_time")
