@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loopwise.planning import hypotheses, service
+from loopwise.planning import board, hypotheses, service
 from loopwise.planning.models import Hypothesis, ItemEvent, ItemKind, Project, WorkItem
 from loopwise.planning.schemas import (
     HypothesisCreate,
@@ -71,7 +71,7 @@ def update_item(item_key: str, body: ItemUpdate, caller: CallerDep) -> WorkItem:
 @router.post("/items/{item_key}/status")
 def change_status(item_key: str, body: StatusChange, caller: CallerDep) -> WorkItem:
     with caller.write() as ctx:
-        return service.change_status(ctx, item_key, body)
+        return board.move_item(ctx, item_key, body.status, reason=body.reason, note=body.note)
 
 
 @router.get("/items/{item_key}/history")

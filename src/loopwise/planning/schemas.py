@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from loopwise.core.limits import MAX_KEY, MAX_LABELS, MAX_NAME, MAX_TEXT
 from loopwise.planning.models import (
+    ColumnCategory,
     Comparator,
     ItemKind,
-    ItemStatus,
     PermissionStatus,
     Phase,
+    RaciRole,
+    RiskCategory,
+    RiskStatus,
 )
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
@@ -25,6 +28,9 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 ProjectKey = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z][A-Z0-9]{1,9}$"),
+]
+ColumnKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,19}$")
 ]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
@@ -94,7 +100,9 @@ class ItemCreate(_In):
     kind: ItemKind = ItemKind.TASK
     title: Name
     description: Text = ""
-    status: ItemStatus = ItemStatus.BACKLOG
+    status: ColumnKey | None = Field(
+        default=None, description="Board column key; default: the board's first column."
+    )
     assignee: str | None = Field(default=None, description="Username.")
     estimate: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     labels: list[Label] = Field(default_factory=list, max_length=MAX_LABELS)
@@ -109,8 +117,12 @@ class ItemUpdate(_In):
 
 
 class StatusChange(_In):
-    status: ItemStatus
+    status: ColumnKey = Field(description="Key of the board column to move to.")
     note: Text = ""
+    reason: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        default="",
+        description="Needed to pass a WIP limit or an unmet Definition of Done; recorded.",
+    )
 
 
 class HypothesisCreate(_In):
@@ -131,3 +143,99 @@ class HypothesisCreate(_In):
 
 class RunLink(_In):
     run_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+# --- board, Definition of Done, cycles, milestones, risks, RACI -------------------------
+
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class ColumnIn(_In):
+    key: ColumnKey
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    category: ColumnCategory
+    wip_limit: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class ColumnsIn(_In):
+    columns: list[ColumnIn] = Field(min_length=2, max_length=20)
+
+
+class WipLimitIn(_In):
+    wip_limit: Annotated[int, Field(ge=1, le=10_000)] | None
+
+
+class DoneCheckIn(_In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    rule: Literal["verdict_decided"] | None = None
+
+
+class DoneTemplateIn(_In):
+    checks: list[DoneCheckIn] = Field(max_length=30)
+
+
+class CheckIn(_In):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    checked: bool
+
+
+class CycleCreate(_In):
+    goal: Text = ""
+    name: Name | None = None
+    starts_on: date | None = None
+    days: Annotated[int, Field(ge=1, le=366)] | None = Field(
+        default=None, description="Length in days; default: the project's cycle length (21)."
+    )
+
+
+class ItemKeys(_In):
+    items: list[Annotated[str, StringConstraints(max_length=20)]] = Field(
+        min_length=1, max_length=1000
+    )
+
+
+class MilestoneCreate(_In):
+    name: Name
+    target_date: date
+    description: Text = ""
+    items: list[Annotated[str, StringConstraints(max_length=20)]] = Field(
+        default_factory=list, max_length=5000
+    )
+
+
+class RiskCreate(_In):
+    title: Name
+    category: RiskCategory
+    likelihood: Score
+    impact: Score
+    description: Text = ""
+    owner: Annotated[str, StringConstraints(max_length=200)] = ""
+    mitigation: Text = ""
+    residual_likelihood: Score | None = None
+    residual_impact: Score | None = None
+    next_review: date | None = None
+    items: list[Annotated[str, StringConstraints(max_length=20)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class RiskUpdate(_In):
+    title: Name | None = None
+    category: RiskCategory | None = None
+    likelihood: Score | None = None
+    impact: Score | None = None
+    description: Text | None = None
+    owner: Annotated[str, StringConstraints(max_length=200)] | None = None
+    mitigation: Text | None = None
+    residual_likelihood: Score | None = None
+    residual_impact: Score | None = None
+    status: RiskStatus | None = None
+    next_review: date | None = None
+
+
+class RaciSet(_In):
+    deliverable: Name
+    people: dict[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)],
+        RaciRole,
+    ] = Field(max_length=50)

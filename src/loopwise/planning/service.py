@@ -17,10 +17,13 @@ from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.planning.models import (
+    DEFAULT_COLUMNS,
+    KILLABLE_KINDS,
     Charter,
+    Column,
+    ColumnCategory,
     ItemEvent,
     ItemKind,
-    ItemStatus,
     Phase,
     Project,
     WorkItem,
@@ -31,9 +34,8 @@ from loopwise.planning.schemas import (
     ItemUpdate,
     ProjectCreate,
     ProjectUpdate,
-    StatusChange,
 )
-from loopwise.planning.tables import ProjectRow, WorkItemEventRow, WorkItemRow
+from loopwise.planning.tables import BoardColumnRow, ProjectRow, WorkItemEventRow, WorkItemRow
 
 _CHARTER = TypeAdapter(Charter)
 
@@ -137,6 +139,20 @@ def update_project(ctx: Context, key: str, data: ProjectUpdate) -> Project:
 # --- work items ------------------------------------------------------------------------
 
 
+def columns_of(ctx: Context, project_id: str) -> list[Column]:
+    """The project's workflow columns, in order (the default set until edited)."""
+    rows = list(
+        ctx.session.scalars(
+            select(BoardColumnRow)
+            .where(BoardColumnRow.project_id == project_id)
+            .order_by(BoardColumnRow.position)
+        )
+    )
+    if not rows:
+        return list(DEFAULT_COLUMNS)
+    return [Column(r.key, r.name, ColumnCategory(r.category), r.wip_limit) for r in rows]
+
+
 def _assignee_id(ctx: Context, username: str | None) -> str | None:
     if username is None or username == "":
         return None
@@ -151,7 +167,7 @@ def item_from_row(row: WorkItemRow, project_key: str, assignee: str | None) -> W
         kind=ItemKind(row.kind),
         title=row.title,
         description=row.description,
-        status=ItemStatus(row.status),
+        status=row.status,
         assignee=assignee,
         estimate=row.estimate,
         labels=tuple(row.labels),
@@ -200,6 +216,12 @@ def add_item_row(ctx: Context, project_key: str, data: ItemCreate) -> WorkItemRo
     )
     assert number is not None
     number -= 1
+    columns = {c.key: c for c in columns_of(ctx, project.id)}
+    status = data.status or next(iter(columns))
+    if status not in columns:
+        raise InvalidInput(f"no column {status!r} on this board; columns: {list(columns)}")
+    if columns[status].category is ColumnCategory.KILLED and data.kind not in KILLABLE_KINDS:
+        raise InvalidInput("only hypotheses and experiments can be killed")
     now = ctx.clock.now()
     row = WorkItemRow(
         id=new_id("wi"),
@@ -209,7 +231,7 @@ def add_item_row(ctx: Context, project_key: str, data: ItemCreate) -> WorkItemRo
         kind=data.kind.value,
         title=data.title,
         description=data.description,
-        status=data.status.value,
+        status=status,
         assignee_id=_assignee_id(ctx, data.assignee),
         estimate=data.estimate,
         labels=list(data.labels),
@@ -264,21 +286,6 @@ def update_item(ctx: Context, key: str, data: ItemUpdate) -> WorkItem:
         record_event(ctx, row.id, "edited", None, field)
     row.updated_at = ctx.clock.now()
     ctx.session.flush()
-    return _items(ctx, [row])[0]
-
-
-def change_status(ctx: Context, key: str, data: StatusChange) -> WorkItem:
-    row = item_row(ctx, key, Role.CONTRIBUTOR)
-    if data.status is ItemStatus.KILLED and row.kind not in (
-        ItemKind.HYPOTHESIS.value,
-        ItemKind.EXPERIMENT.value,
-    ):
-        raise InvalidInput("only hypotheses and experiments can be killed; use done instead")
-    if row.status != data.status.value:
-        record_event(ctx, row.id, "status", row.status, data.status.value, data.note)
-        row.status = data.status.value
-        row.updated_at = ctx.clock.now()
-        ctx.session.flush()
     return _items(ctx, [row])[0]
 
 

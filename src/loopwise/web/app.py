@@ -21,7 +21,7 @@ from loopwise.core.settings import Settings
 from loopwise.db.engine import Database
 from loopwise.db.migrate import ensure_current
 from loopwise.planning import api as planning_api
-from loopwise.planning import hypotheses
+from loopwise.planning import board_api, hypotheses
 from loopwise.tracking import api as tracking_api
 from loopwise.web import errors, pages
 from loopwise.web.state import SYSTEM, AppState
@@ -91,6 +91,7 @@ def create_app(
     app.include_router(accounts_api.router)
     app.include_router(planning_api.router)
     app.include_router(tracking_api.router)
+    app.include_router(board_api.router)
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
