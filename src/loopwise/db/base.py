@@ -49,5 +49,7 @@ class Base(DeclarativeBase):
 def import_all_tables() -> None:
     """Import every slice's tables so Base.metadata is complete (migrations, tests)."""
     import loopwise.accounts.tables  # noqa: F401
+    import loopwise.data.tables  # noqa: F401
     import loopwise.planning.tables  # noqa: F401
+    import loopwise.registry.tables  # noqa: F401
     import loopwise.tracking.tables  # noqa: F401

@@ -1,0 +1,1 @@
+"""Datasets: immutable versions with hashes, profiles, quality, leakage and readiness."""
