@@ -1,0 +1,152 @@
+"""``loopwise user|token|member``: accounts from the command line.
+
+Parse -> accounts service -> print. The CLI acts as the local workspace admin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from loopwise.accounts import service
+from loopwise.accounts.models import Membership, Role, User
+from loopwise.accounts.schemas import MemberSet, TokenCreate, TokenCreated, UserCreate
+from loopwise.planning import service as planning
+
+if TYPE_CHECKING:
+    from loopwise.cli import CliEnv
+
+user_app = typer.Typer(name="user", help="Workspace users.", no_args_is_help=True)
+token_app = typer.Typer(
+    name="token", help="API tokens for the SDK and scripts.", no_args_is_help=True
+)
+member_app = typer.Typer(
+    name="member", help="Project members and their roles.", no_args_is_help=True
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def groups() -> list[typer.Typer]:
+    return [user_app, token_app, member_app]
+
+
+def _env(ctx: typer.Context) -> CliEnv:
+    env: CliEnv = ctx.obj
+    return env
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+@user_app.command("create")
+def create_user(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Lowercase letters, digits, '.', '_', '-'.")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the app.")] = "",
+    password: Annotated[
+        bool,
+        typer.Option(
+            "--password", help="Prompt for a password (hidden, asked twice) to sign in with."
+        ),
+    ] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="Make a workspace admin.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a workspace user (without --password they sign in with API tokens only)."""
+    env = _env(ctx)
+    secret = None
+    if password:
+        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    data = UserCreate(
+        username=username, display_name=display_name, password=secret, is_admin=admin
+    )
+    with env.write() as c:
+        service.require_workspace_admin(c)
+        user = service.create_user(
+            c.session, c.clock, data.username, display_name=data.display_name,
+            password=data.password, is_admin=data.is_admin,
+        )
+    env.emit(
+        user, User, as_json=as_json,
+        render=lambda: f"created user {user.username}" + (" (workspace admin)" if admin else ""),
+    )
+
+
+@user_app.command("list")
+def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List workspace users."""
+    env = _env(ctx)
+    with env.read() as c:
+        service.require_workspace_admin(c)
+        users = service.list_users(c.session)
+    rows = [(u.username, u.display_name, "yes" if u.is_admin else "", env.when(u.created_at))
+            for u in users]
+    env.emit(
+        users, list[User], as_json=as_json,
+        render=lambda: env.table(["Username", "Name", "Admin", "Created"], rows),
+    )
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def create_token(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Username the token acts for.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. 'laptop'.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API token and print its secret (shown only this once)."""
+    env = _env(ctx)
+    data = TokenCreate(name=name)
+    with env.write() as c:
+        service.require_workspace_admin(c)
+        owner = service.get_user(c.session, user)
+        token, secret = service.create_token(c.session, c.clock, owner.id, data.name)
+    if as_json:
+        typer.echo(TokenCreated(token=token, secret=secret).model_dump_json(indent=2))
+        return
+    env.note(f"token {token.id} ({token.name}) for {owner.username}; the secret is shown once:")
+    typer.echo(secret)
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+@member_app.command("set")
+def set_member(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project key.")],
+    user: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[Role, typer.Argument(help="viewer < contributor < maintainer < admin.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Add a user to a project, or change their role."""
+    env = _env(ctx)
+    data = MemberSet(username=user, role=role)
+    with env.write() as c:
+        project_id = planning.resolve_project(c, project).id
+        membership = service.set_member(c, project_id, data.username, data.role)
+    env.emit(
+        membership, Membership, as_json=as_json,
+        render=lambda: f"{membership.username} is {membership.role.value} on {project.upper()}",
+    )
+
+
+@member_app.command("list")
+def list_members(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Argument(help="Project key.")],
+    as_json: JsonOption = False,
+) -> None:
+    """List a project's members and roles."""
+    env = _env(ctx)
+    with env.read() as c:
+        members = service.list_members(c, planning.resolve_project(c, project).id)
+    env.emit(
+        members, list[Membership], as_json=as_json,
+        render=lambda: env.table(["User", "Role"], [(m.username, m.role.value) for m in members]),
+    )
