@@ -8,16 +8,24 @@ server's periodic sweep sees a time-box pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning import service as planning
-from loopwise.planning.models import Comparator, Hypothesis, ItemKind, Verdict
+from loopwise.planning.models import (
+    Comparator,
+    Evidence,
+    Hypothesis,
+    ItemKind,
+    Verdict,
+    WorkItem,
+)
 from loopwise.planning.schemas import HypothesisCreate, ItemCreate
 from loopwise.planning.tables import HypothesisRow, HypothesisRunRow, WorkItemRow
 from loopwise.planning.verdict import Criteria, RunOutcome, VerdictResult, compute_verdict
@@ -83,8 +91,12 @@ def _to_model(ctx: Context, item: WorkItemRow, h: HypothesisRow) -> Hypothesis:
     if item.assignee_id:
         assignee = accounts.usernames(ctx.session, {item.assignee_id}).get(item.assignee_id)
     evidence = tracking.evidence(ctx, _linked_run_ids(ctx, h.item_id), h.metric_key)
+    return _model(planning.item_from_row(item, project_key, assignee), h, evidence)
+
+
+def _model(item: WorkItem, h: HypothesisRow, evidence: Sequence[Evidence]) -> Hypothesis:
     return Hypothesis(
-        item=planning.item_from_row(item, project_key, assignee),
+        item=item,
         statement=h.statement,
         metric_key=h.metric_key,
         comparator=Comparator(h.comparator),
@@ -151,14 +163,57 @@ def get_hypothesis(ctx: Context, key: str) -> Hypothesis:
 
 
 def list_hypotheses(ctx: Context, project_key: str) -> list[Hypothesis]:
+    """All of a project's hypotheses with their evidence, in a fixed number of queries."""
     project = planning.resolve_project(ctx, project_key)
-    pairs = ctx.session.execute(
-        select(WorkItemRow, HypothesisRow)
+    pairs = [
+        (item, h)
+        for item, h in ctx.session.execute(
+            select(WorkItemRow, HypothesisRow)
+            .join(HypothesisRow, HypothesisRow.item_id == WorkItemRow.id)
+            .where(WorkItemRow.project_id == project.id)
+            .order_by(WorkItemRow.number)
+        )
+    ]
+    links: dict[str, set[str]] = defaultdict(set)
+    for item_id, run_id in ctx.session.execute(
+        select(HypothesisRunRow.item_id, HypothesisRunRow.run_id).where(
+            HypothesisRunRow.item_id.in_([item.id for item, _h in pairs])
+        )
+    ):
+        links[item_id].add(run_id)
+    # One evidence query per distinct metric key, then split per hypothesis (order kept).
+    by_key: dict[str, list[Evidence]] = {}
+    for key in {h.metric_key for _item, h in pairs}:
+        run_ids = sorted(set().union(*(links[h.item_id] for _i, h in pairs if h.metric_key == key)))
+        by_key[key] = tracking.evidence(ctx, run_ids, key)
+    names = accounts.usernames(ctx.session, {i.assignee_id for i, _h in pairs if i.assignee_id})
+    return [
+        _model(
+            planning.item_from_row(item, project.key, names.get(item.assignee_id or "")),
+            h,
+            [e for e in by_key[h.metric_key] if e.run_id in links[h.item_id]],
+        )
+        for item, h in pairs
+    ]
+
+
+def verdict_counts(ctx: Context, project_ids: Collection[str]) -> dict[str, dict[Verdict, int]]:
+    """How many hypotheses each project has per verdict, in one query.
+
+    For list pages; the caller has already limited ``project_ids`` to visible projects.
+    """
+    counts: dict[str, dict[Verdict, int]] = {pid: dict.fromkeys(Verdict, 0) for pid in project_ids}
+    if not counts:
+        return counts
+    rows = ctx.session.execute(
+        select(WorkItemRow.project_id, HypothesisRow.verdict, func.count())
         .join(HypothesisRow, HypothesisRow.item_id == WorkItemRow.id)
-        .where(WorkItemRow.project_id == project.id)
-        .order_by(WorkItemRow.number)
-    ).tuples()
-    return [_to_model(ctx, item, h) for item, h in pairs]
+        .where(WorkItemRow.project_id.in_(list(counts)))
+        .group_by(WorkItemRow.project_id, HypothesisRow.verdict)
+    )
+    for project_id, verdict, count in rows:
+        counts[project_id][Verdict(verdict)] = count
+    return counts
 
 
 def link_runs(ctx: Context, key: str, run_ids: Sequence[str]) -> Hypothesis:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
@@ -345,3 +345,19 @@ def evidence(ctx: Context, run_ids: Sequence[str], metric_key: str) -> list[Evid
         select(RunRow).where(RunRow.id.in_(run_ids)).order_by(RunRow.start_time, RunRow.id)
     )
     return [Evidence(r.id, r.name, r.status, r.end_time, values.get(r.id)) for r in rows]
+
+
+def run_counts(ctx: Context, project_ids: Collection[str]) -> dict[str, int]:
+    """How many runs each project has, in one query.
+
+    For list pages; the caller has already limited ``project_ids`` to visible projects.
+    """
+    counts = dict.fromkeys(project_ids, 0)
+    if counts:
+        rows = ctx.session.execute(
+            select(RunRow.project_id, func.count())
+            .where(RunRow.project_id.in_(list(counts)))
+            .group_by(RunRow.project_id)
+        )
+        counts.update({project_id: count for project_id, count in rows})
+    return counts
