@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from loopwise.core.events import EventBus
 from loopwise.planning import hypotheses
+from loopwise.registry.checks import BUILTIN_CHECKS
 from loopwise.tracking.models import RunEvidenceChanged
 
 
@@ -11,3 +15,8 @@ def default_bus() -> EventBus:
     bus = EventBus()
     bus.subscribe(RunEvidenceChanged, hypotheses.on_run_evidence_changed)
     return bus
+
+
+def default_promotion_checks() -> tuple[Callable[..., Any], ...]:
+    """Checks a model version must pass before production."""
+    return BUILTIN_CHECKS

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loopwise.core.clock import Clock
 from loopwise.core.events import EventBus
@@ -29,6 +30,9 @@ class Context:
     actor: Actor
     settings: Settings
     bus: EventBus
+    # Checks a model version must pass before production (registry; governance adds its
+    # gates here). Each is called as check(ctx, version) and returns a CheckResult.
+    promotion_checks: tuple[Callable[..., Any], ...] = ()
 
     def publish(self, event: object) -> None:
         self.bus.publish(self, event)

@@ -22,10 +22,11 @@ from loopwise.db.engine import Database
 from loopwise.db.migrate import ensure_current
 from loopwise.planning import api as planning_api
 from loopwise.planning import board_api, hypotheses
+from loopwise.registry import api as registry_api
 from loopwise.tracking import api as tracking_api
 from loopwise.web import errors, pages
 from loopwise.web.state import SYSTEM, AppState
-from loopwise.wiring import default_bus
+from loopwise.wiring import default_bus, default_promotion_checks
 
 log = logging.getLogger("loopwise")
 WEB = Path(__file__).parent
@@ -57,7 +58,13 @@ def create_app(
 ) -> FastAPI:
     db = database or Database(settings.resolved_database_url)
     ensure_current(db.engine)
-    state = AppState(settings=settings, db=db, clock=clock or SystemClock(), bus=default_bus())
+    state = AppState(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        bus=default_bus(),
+        promotion_checks=default_promotion_checks(),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -92,6 +99,7 @@ def create_app(
     app.include_router(planning_api.router)
     app.include_router(tracking_api.router)
     app.include_router(board_api.router)
+    app.include_router(registry_api.router)
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")

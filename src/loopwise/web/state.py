@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from loopwise.accounts import service as accounts
 from loopwise.core.clock import Clock
@@ -23,13 +24,16 @@ class AppState:
     db: Database
     clock: Clock
     bus: EventBus
+    promotion_checks: tuple[Callable[..., Any], ...] = ()
     local_actor: Actor | None = None
 
     @contextmanager
     def context(self, actor: Actor, *, write: bool) -> Iterator[Context]:
         """One use case in one transaction: committed on success, rolled back on error."""
         with self.db.session(write=write) as session:
-            yield Context(session, self.clock, actor, self.settings, self.bus)
+            yield Context(
+                session, self.clock, actor, self.settings, self.bus, self.promotion_checks
+            )
 
     def actor_for_secret(self, secret: str) -> Actor:
         with self.db.session(write=False) as session:
