@@ -49,8 +49,8 @@ def describe_validation(exc: ValidationError, *, limit: int = 3) -> str:
     problems = exc.errors()
     parts = []
     for err in problems[:limit]:
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "input"
-        text = f"{loc}: {err.get('msg', 'invalid')}"
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        text = f"{loc}: {err.get('msg', 'invalid')}" if loc else err.get("msg", "invalid")
         given = err.get("input")
         if isinstance(given, str | int | float) and not isinstance(given, bool):
             shown = repr(given)

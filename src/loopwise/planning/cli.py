@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.text import Text
 
+from loopwise.core.errors import InvalidInput
 from loopwise.planning import board, hypotheses, service
 from loopwise.planning.models import (
     Comparator,
@@ -138,7 +140,16 @@ def create_project(
 ) -> None:
     """Create a project; you become its admin."""
     env = _env(ctx)
-    charter_in = CharterIn.model_validate_json(charter.read_bytes()) if charter else CharterIn()
+    charter_in = CharterIn()
+    if charter is not None:
+        try:
+            charter_in = CharterIn.model_validate_json(charter.read_bytes())
+        except ValidationError as exc:
+            problems = "; ".join(
+                ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" if e["loc"] else e["msg"]
+                for e in exc.errors()[:3]
+            )
+            raise InvalidInput(f"charter file {charter}: {problems}") from None
     if problem is not None:
         charter_in = charter_in.model_copy(update={"problem": problem})
     data = ProjectCreate(
