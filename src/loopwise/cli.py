@@ -415,12 +415,16 @@ def demo(
             f"{result.items_created} work items, {result.runs_created} runs."
         )
     env.err_console.print(_seed_summary(result))
-    if serve_after:
-        application = create_app(settings)
-        try:
-            _serve(env, application, settings)
-        finally:
-            application.state.loopwise.db.dispose()
+    if settings.auth:
+        env.note("auth is on: sign in as your own user (`loopwise user create NAME --password`)")
+    if not serve_after:
+        env.note("serve it with `loopwise serve`")
+        return
+    application = create_app(settings)
+    try:
+        _serve(env, application, settings)
+    finally:
+        application.state.loopwise.db.dispose()
 
 
 def _register_groups() -> None:

@@ -106,3 +106,14 @@ def test_demo_completes_a_seed_that_crashed(
     assert [r["status"] for r in runs if r["id"] == stale.id] == ["failed"]
     assert _counts(cli)["hypotheses"] == 4
     assert "already seeded" in cli("demo", "--no-serve").stderr
+
+
+def test_demo_in_auth_mode_seeds_and_says_how_to_sign_in(
+    cli: DemoCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOOPWISE_AUTH", "true")
+    result = cli("demo", "--no-serve")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "auth is on" in result.stderr
+    assert "loopwise serve" in result.stderr
+    assert len(cli.json("hypothesis", "list", PROJECT_KEY)) == 4
