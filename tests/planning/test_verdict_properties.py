@@ -87,14 +87,14 @@ def reference(
             first = supporters[0]
             return Verdict.SUPPORTED, first.run_id, first.value, moment
         best = _best(cmp, known)
-        if criteria.kill_after_runs is not None and len(known) >= criteria.kill_after_runs:
-            if best is None or not _meets(cmp, best.value, kill_bar):
-                return (
-                    Verdict.REFUTED,
-                    best.run_id if best else None,
-                    best.value if best else None,
-                    moment,
-                )
+        judged = criteria.kill_after_runs is not None and len(known) >= criteria.kill_after_runs
+        if judged and (best is None or not _meets(cmp, best.value, kill_bar)):
+            return (
+                Verdict.REFUTED,
+                best.run_id if best else None,
+                best.value if best else None,
+                moment,
+            )
         if end is not None and moment == end:
             return (
                 Verdict.REFUTED,
@@ -232,7 +232,9 @@ def test_open_means_time_left_and_no_eligible_run_meets_the_bar(
     assert result.decided_at is None
     if criteria.kill_after_runs is not None and len(eligible) >= criteria.kill_after_runs:
         # Enough runs to judge the kill criterion, so the best of them cleared the kill bar.
-        kill_bar = criteria.threshold if criteria.kill_threshold is None else criteria.kill_threshold
+        kill_bar = (
+            criteria.threshold if criteria.kill_threshold is None else criteria.kill_threshold
+        )
         best = _best(criteria.comparator, eligible)
         assert best is not None and _meets(criteria.comparator, best.value, kill_bar)
 

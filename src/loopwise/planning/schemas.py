@@ -27,7 +27,8 @@ MetricKey = Annotated[
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 ProjectKey = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z][A-Z0-9]{1,9}$"),
+    # The pattern sees the input before to_upper, so it must accept lowercase too.
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$"),
 ]
 ColumnKey = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,19}$")
@@ -39,7 +40,10 @@ def _as_utc(value: datetime | None) -> datetime | None:
     """Naive datetimes are read as UTC (documented); aware ones are converted."""
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00-05:00 is past datetime.max in UTC
+        raise ValueError("date is out of range once converted to UTC") from exc
 
 
 UTCDate = Annotated[datetime, AfterValidator(_as_utc)]

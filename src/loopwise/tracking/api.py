@@ -57,7 +57,7 @@ def list_runs(
     experiment: str | None = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> list[Run]:
     with caller.read() as ctx:
         return service.list_runs(

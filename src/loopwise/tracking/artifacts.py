@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.core.errors import Conflict, InvalidInput, NotFound, TooLarge
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import ArtifactInfo
 
@@ -33,6 +33,8 @@ def clean_path(path: str, *, allow_empty: bool = False) -> PurePosixPath:
         raise InvalidInput("artifact path is empty")
     if len(path) > 1000:
         raise InvalidInput("artifact path is longer than 1000 characters")
+    if any(len(p.encode()) > 255 for p in parts):  # the file system limit per name
+        raise InvalidInput("artifact path has a folder or file name longer than 255 bytes")
     return PurePosixPath(*parts) if parts else PurePosixPath()
 
 
@@ -58,7 +60,12 @@ def save(ctx: Context, run_id: str, path: str, source: Path | bytes) -> Artifact
     target = destination(ctx, run_id, path)
     if target.is_dir():
         raise InvalidInput(f"artifact path {path!r} is a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise Conflict(
+            f"cannot store {path!r}: part of that path is already an artifact file"
+        ) from exc
     if isinstance(source, bytes):
         if len(source) > ctx.settings.max_artifact_bytes:
             raise TooLarge(f"artifact exceeds {ctx.settings.max_artifact_bytes} bytes")

@@ -27,7 +27,12 @@ _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float
 
 
 def _to_float(value: float | str) -> float:
-    return _NON_FINITE[value] if isinstance(value, str) else float(value)
+    if isinstance(value, str):
+        return _NON_FINITE[value]
+    try:
+        return float(value)
+    except OverflowError as exc:  # an integer literal beyond the float range
+        raise ValueError("number is too large for a 64-bit float") from exc
 
 
 MetricValue = Annotated[
@@ -39,7 +44,10 @@ MetricValue = Annotated[
 def _as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+05:00 is before datetime.min in UTC
+        raise ValueError("date is out of range once converted to UTC") from exc
 
 
 class _In(BaseModel):
@@ -83,6 +91,12 @@ class MetricsIn(_In):
     metrics: list[MetricIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+def _ended(status: RunStatus) -> RunStatus:
+    if not status.is_terminal:
+        raise ValueError("a run ends as finished, failed or killed")
+    return status
+
+
 class RunFinish(_In):
-    status: Literal[RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED] = RunStatus.FINISHED
+    status: Annotated[RunStatus, AfterValidator(_ended)] = RunStatus.FINISHED
     end_time: Annotated[datetime, AfterValidator(_as_utc)] | None = None

@@ -12,13 +12,20 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loopwise.core.errors import InvalidInput, LoopwiseError, Unauthenticated
 
 log = logging.getLogger("loopwise")
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+_HTTP_CODES = {
+    400: "invalid_input",  # e.g. a body the framework cannot parse (nested too deeply)
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+}
 
 
 def _is_api(request: Request) -> bool:
@@ -61,6 +68,14 @@ def install(app: FastAPI) -> None:
         return _render(
             request, InvalidInput.http_status, InvalidInput.code, describe_validation(exc)
         )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # The database refused a value the schemas let through (PostgreSQL: NUL characters
+        # in text, numbers out of range). The transaction rolled back; nothing was stored.
+        detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "value refused"
+        message = f"a value in this request cannot be stored: {detail}"
+        return _render(request, InvalidInput.http_status, InvalidInput.code, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
