@@ -102,3 +102,17 @@ class EvaluationRow(Base):
     task: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class ItemDatasetRow(Base):
+    """A work item citing a dataset version (its readiness report) as evidence."""
+
+    __tablename__ = "item_datasets"
+
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    cited_at: Mapped[datetime]

@@ -2,7 +2,7 @@
 
 Templates default to ``models.DEFAULT_DONE`` until a project edits them. A check with a
 ``rule`` is computed, not ticked: ``verdict_decided`` holds once a hypothesis is no
-longer open.
+longer open; ``dataset_cited`` once the item cites a registered dataset version.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from loopwise.planning import service as planning
 from loopwise.planning.models import DEFAULT_DONE, DoneCheck, ItemCheck, ItemKind, Verdict
 from loopwise.planning.tables import DoneRuleRow, HypothesisRow, ItemCheckRow, WorkItemRow
 
-RULES = {"verdict_decided"}
+RULES = {"verdict_decided", "dataset_cited"}
 _CHECKS = TypeAdapter(list[DoneCheck])
 
 
@@ -60,6 +60,10 @@ def _rule_holds(ctx: Context, item: WorkItemRow, rule: str) -> bool:
     if rule == "verdict_decided":
         h = ctx.session.get(HypothesisRow, item.id)
         return h is not None and h.verdict != Verdict.OPEN.value
+    if rule == "dataset_cited":
+        from loopwise.data import service as data  # data builds on planning, not the reverse
+
+        return bool(data.cited_by(ctx, item.id))
     return False
 
 

@@ -240,7 +240,7 @@ DEFAULT_DONE: dict[ItemKind, tuple[DoneCheck, ...]] = {
         DoneCheck("Journal note written"),
     ),
     ItemKind.EXPERIMENT: (DoneCheck("Runs linked and summarised"),),
-    ItemKind.DATA_TASK: (DoneCheck("Dataset version registered"),),
+    ItemKind.DATA_TASK: (DoneCheck("Dataset version registered and cited", "dataset_cited"),),
     ItemKind.RETRAINING: (DoneCheck("New model version evaluated against the champion"),),
 }
 

@@ -171,7 +171,7 @@ class WipLimitIn(_In):
 
 class DoneCheckIn(_In):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    rule: Literal["verdict_decided"] | None = None
+    rule: Literal["verdict_decided", "dataset_cited"] | None = None
 
 
 class DoneTemplateIn(_In):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from loopwise.registry import service
+from loopwise.registry import evaluations, lineage, service
 from loopwise.registry.models import (
     CheckResult,
     DeliveryMetrics,
@@ -18,6 +18,7 @@ from loopwise.registry.models import (
 )
 from loopwise.registry.schemas import (
     AliasSet,
+    EvaluationIn,
     IncidentCreate,
     IncidentResolve,
     ModelCreate,
@@ -151,3 +152,73 @@ def delivery_metrics(
 ) -> DeliveryMetrics:
     with caller.read() as ctx:
         return service.delivery_metrics(ctx, key, days=days)
+
+
+@router.get("/lineage/dataset-versions/{version_id}")
+def lineage_from_dataset(version_id: str, caller: CallerDep) -> lineage.Lineage:
+    """Everything built on a dataset version: runs, model versions, deployments."""
+    with caller.read() as ctx:
+        return lineage.from_dataset_version(ctx, version_id)
+
+
+@router.get("/lineage/deployments/{deployment_id}")
+def lineage_from_deployment(deployment_id: str, caller: CallerDep) -> lineage.Lineage:
+    """A deployment back to its model version, run and data."""
+    with caller.read() as ctx:
+        return lineage.from_deployment(ctx, deployment_id)
+
+
+@router.post("/projects/{key}/evaluations", status_code=201)
+def record_evaluation(
+    key: str, body: EvaluationIn, caller: CallerDep
+) -> evaluations.EvaluationRecord:
+    """Evaluate predictions against labels (with bootstrap intervals and slices)."""
+    with caller.write() as ctx:
+        return evaluations.record(
+            ctx,
+            key,
+            body.task,
+            body.y_true,
+            body.y_pred,
+            y_score=body.y_score,
+            features=body.features,
+            slices=body.slices,
+            slice_column=body.slice_column,
+            model=body.model,
+            version=body.version,
+            run_id=body.run_id,
+            dataset_version_id=body.dataset_version_id,
+            n_boot=body.n_boot,
+            seed=body.seed,
+        )
+
+
+@router.get("/projects/{key}/evaluations")
+def list_evaluations(key: str, caller: CallerDep) -> list[evaluations.EvaluationRecord]:
+    with caller.read() as ctx:
+        return evaluations.list_for_project(ctx, key)
+
+
+@router.get("/evaluations/{evaluation_id}")
+def get_evaluation(evaluation_id: str, caller: CallerDep) -> evaluations.EvaluationRecord:
+    with caller.read() as ctx:
+        return evaluations.get(ctx, evaluation_id)
+
+
+@router.get("/models/{name}/compare")
+def champion_vs_challenger(
+    name: str,
+    caller: CallerDep,
+    champion: str = "champion",
+    challenger: str = "challenger",
+    dataset_version_id: str | None = None,
+) -> evaluations.Comparison:
+    """Champion and challenger side by side on the same evaluation dataset version."""
+    with caller.read() as ctx:
+        return evaluations.champion_vs_challenger(
+            ctx,
+            name,
+            champion=champion,
+            challenger=challenger,
+            dataset_version_id=dataset_version_id,
+        )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from loopwise.core.limits import MAX_TEXT
+from loopwise.numeric.evaluation import Task
 from loopwise.registry.models import Stage
 
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
@@ -52,3 +53,19 @@ class IncidentCreate(_In):
 
 class IncidentResolve(_In):
     notes: Text = ""
+
+
+class EvaluationIn(_In):
+    task: Task
+    y_true: list[Any] = Field(max_length=1_000_000)
+    y_pred: list[Any] = Field(max_length=1_000_000)
+    y_score: list[Any] | None = Field(default=None, max_length=1_000_000)
+    features: list[list[float]] | None = Field(default=None, max_length=200_000)
+    slices: list[Any] | None = Field(default=None, max_length=1_000_000)
+    slice_column: Annotated[str, StringConstraints(max_length=250)] | None = None
+    model: Annotated[str, StringConstraints(max_length=200)] | None = None
+    version: Annotated[int, Field(ge=1)] | None = None
+    run_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+    dataset_version_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+    n_boot: Annotated[int, Field(ge=0, le=5000)] = 500
+    seed: int = 0

@@ -156,6 +156,16 @@ def list_versions(ctx: Context, name: str) -> list[ModelVersion]:
     return [_version(r, model.name, aliases) for r in rows]
 
 
+def version_by_id(ctx: Context, version_id: str) -> ModelVersion:
+    row = ctx.session.get(ModelVersionRow, version_id)
+    if row is None:
+        raise NotFound(f"model version {version_id!r} not found")
+    model = ctx.session.get(RegisteredModelRow, row.model_id)
+    assert model is not None
+    accounts.require_role(ctx, model.project_id, Role.VIEWER, what="model version")
+    return _version(row, model.name, _aliases(ctx, model.id))
+
+
 def versions_of_runs(ctx: Context, run_ids: Sequence[str]) -> list[ModelVersion]:
     """Versions built from these runs (lineage); the caller checked project access."""
     if not run_ids:

@@ -21,6 +21,8 @@ from pydantic import TypeAdapter
 from loopwise.core import errors
 from loopwise.core.settings import Settings
 from loopwise.planning.models import Hypothesis, ItemEvent, Project, WorkItem
+from loopwise.sdk.data import DataMethods
+from loopwise.sdk.registry import RegistryMethods
 from loopwise.tracking.models import ArtifactInfo, MetricPoint, Run
 
 T = TypeVar("T")
@@ -57,8 +59,12 @@ def _git_commit() -> str | None:
     return commit if out.returncode == 0 and len(commit) in (40, 64) else None
 
 
-class Client:
+class Client(DataMethods, RegistryMethods):
     """A Loopwise client. Close it (or use ``with``) to release connections."""
+
+    @staticmethod
+    def _parse(kind: Any, data: Any) -> Any:
+        return _parse(kind, data)
 
     def __init__(
         self,
@@ -364,6 +370,11 @@ class ActiveRun:
     ) -> ArtifactInfo:
         local = Path(local_path)
         return self.client.upload_artifact(self.id, artifact_path or local.name, local)
+
+    def use_dataset(self, version: str | Any, role: str = "input") -> None:
+        """Record that this run used a dataset version (an id or a DatasetVersion)."""
+        version_id = version if isinstance(version, str) else version.id
+        self.client.use_dataset(self.id, version_id, role)
 
     def log_text(self, text: str, artifact_path: str) -> ArtifactInfo:
         return self.client.upload_artifact(self.id, artifact_path, text.encode())

@@ -18,6 +18,7 @@ import loopwise
 from loopwise.accounts import api as accounts_api
 from loopwise.core.clock import Clock, SystemClock
 from loopwise.core.settings import Settings
+from loopwise.data import api as data_api
 from loopwise.db.engine import Database
 from loopwise.db.migrate import ensure_current
 from loopwise.planning import api as planning_api
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(tracking_api.router)
     app.include_router(board_api.router)
     app.include_router(registry_api.router)
+    app.include_router(data_api.router)
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")

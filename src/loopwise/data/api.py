@@ -1,0 +1,185 @@
+"""REST endpoints for datasets, versions (upload, DVC), lineage links, leakage and
+readiness."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from loopwise.core.errors import InvalidInput, TooLarge
+from loopwise.data import io, service
+from loopwise.data.models import (
+    DataFormat,
+    Dataset,
+    DatasetVersion,
+    LeakageCheck,
+    Readiness,
+    Registered,
+    RunDataset,
+)
+from loopwise.data.schemas import (
+    CiteIn,
+    DatasetCreate,
+    DvcIn,
+    ExpectationsIn,
+    LeakageIn,
+    MetaIn,
+    RunDatasetIn,
+)
+from loopwise.web.deps import Caller, CallerDep
+
+router = APIRouter(prefix="/api/v1", tags=["data"])
+
+
+@router.get("/projects/{key}/datasets")
+def list_datasets(key: str, caller: CallerDep) -> list[Dataset]:
+    with caller.read() as ctx:
+        return service.list_datasets(ctx, key)
+
+
+@router.post("/projects/{key}/datasets", status_code=201)
+def create_dataset(key: str, body: DatasetCreate, caller: CallerDep) -> Dataset:
+    with caller.write() as ctx:
+        return service.create_dataset(
+            ctx, key, body.name, description=body.description, expectations=body.expectations
+        )
+
+
+@router.get("/projects/{key}/datasets/{name}")
+def get_dataset(key: str, name: str, caller: CallerDep) -> Dataset:
+    with caller.read() as ctx:
+        return service.get_dataset(ctx, key, name)
+
+
+@router.put("/projects/{key}/datasets/{name}/expectations")
+def set_expectations(key: str, name: str, body: ExpectationsIn, caller: CallerDep) -> Dataset:
+    with caller.write() as ctx:
+        return service.set_expectations(ctx, key, name, body.expectations)
+
+
+@router.get("/projects/{key}/datasets/{name}/versions")
+def list_versions(key: str, name: str, caller: CallerDep) -> list[DatasetVersion]:
+    with caller.read() as ctx:
+        return service.list_versions(ctx, key, name)
+
+
+def _meta(raw: str) -> MetaIn:
+    try:
+        return MetaIn.model_validate(json.loads(raw or "{}"))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"meta is not JSON: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"meta.{where}: {first['msg']}") from exc
+
+
+def _register_upload(
+    caller: Caller, key: str, name: str, tmp: Path, meta: MetaIn, fmt: DataFormat
+) -> Registered:
+    with caller.write() as ctx:
+        return service.register_path(ctx, key, name, tmp, meta=meta.to_meta(), fmt=fmt, keep=True)
+
+
+@router.post("/projects/{key}/datasets/{name}/versions", status_code=201)
+async def upload_version(
+    key: str,
+    name: str,
+    caller: CallerDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="A CSV or Parquet file.")],
+    meta: Annotated[str, Form(description="JSON: owner, licence, personal_data, ...")] = "{}",
+) -> Registered:
+    """Register a version from an uploaded file. Identical content returns the existing
+    version with status 200."""
+    details = _meta(meta)
+    fmt = io.detect_format(Path(file.filename or "upload"))
+    if fmt is DataFormat.DVC:
+        raise InvalidInput("send a .dvc file's text to the /versions/dvc endpoint")
+    limit = caller.state.settings.max_artifact_bytes
+    if file.size is not None and file.size > limit:
+        raise TooLarge(f"dataset file is {file.size} bytes; the limit is {limit}")
+    fd, tmp_name = tempfile.mkstemp(dir=caller.state.artifact_tmp, suffix=f".{fmt.value}")
+    tmp = Path(tmp_name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as handle:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"dataset file exceeds the {limit}-byte limit")
+                handle.write(chunk)
+        registered = await run_in_threadpool(_register_upload, caller, key, name, tmp, details, fmt)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if not registered.created:
+        response.status_code = 200
+    return registered
+
+
+@router.post("/projects/{key}/datasets/{name}/versions/dvc", status_code=201)
+def register_dvc(
+    key: str, name: str, body: DvcIn, caller: CallerDep, response: Response
+) -> Registered:
+    """Register DVC-tracked data by its hash and path; nothing is copied."""
+    with caller.write() as ctx:
+        registered = service.register_dvc(ctx, key, name, body.dvc, meta=body.meta.to_meta())
+    if not registered.created:
+        response.status_code = 200
+    return registered
+
+
+@router.get("/dataset-versions/{version_id}")
+def get_version(version_id: str, caller: CallerDep) -> DatasetVersion:
+    with caller.read() as ctx:
+        return service.get_version(ctx, version_id)
+
+
+@router.get("/dataset-versions/{version_id}/readiness")
+def readiness(version_id: str, caller: CallerDep) -> Readiness:
+    with caller.read() as ctx:
+        return service.readiness(ctx, version_id)
+
+
+@router.get("/dataset-versions/{version_id}/leakage")
+def leakage_checks(version_id: str, caller: CallerDep) -> list[LeakageCheck]:
+    with caller.read() as ctx:
+        return service.leakage_checks(ctx, version_id)
+
+
+@router.post("/leakage-checks", status_code=201)
+def check_leakage(body: LeakageIn, caller: CallerDep) -> LeakageCheck:
+    with caller.write() as ctx:
+        return service.check_leakage(
+            ctx,
+            body.train_version_id,
+            body.eval_version_id,
+            label=body.label,
+            id_columns=body.id_columns,
+        )
+
+
+@router.post("/runs/{run_id}/datasets")
+def use_dataset(run_id: str, body: RunDatasetIn, caller: CallerDep) -> RunDataset:
+    with caller.write() as ctx:
+        return service.use_in_run(ctx, run_id, body.version_id, body.role)
+
+
+@router.get("/runs/{run_id}/datasets")
+def run_datasets(run_id: str, caller: CallerDep) -> list[RunDataset]:
+    with caller.read() as ctx:
+        return service.datasets_of_run(ctx, run_id)
+
+
+@router.post("/items/{item_key}/datasets")
+def cite(item_key: str, body: CiteIn, caller: CallerDep) -> list[DatasetVersion]:
+    """A work item cites a dataset version (its readiness report) as evidence."""
+    with caller.write() as ctx:
+        return service.cite(ctx, item_key, body.version_id)
