@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from accounts_support import ROLES, People, bearer, make_user
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 import loopwise
-from conftest import ROLES, People, bearer, make_user
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import TokenKind
 from loopwise.core.clock import FrozenClock
