@@ -53,6 +53,12 @@ def test_upgrade_in_place_keeps_data(database_url: str) -> None:
                     "'', 'modeling', '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
                 )
             )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO experiments (id, project_id, name, created_at) VALUES "
+                    "('exp_1', 'prj_1', 'Default', '2026-01-01 00:00:00')"
+                )
+            )
         with pytest.raises(DatabaseOutOfDate):
             ensure_current(db.engine)
         before, after = upgrade(db.engine)
@@ -61,7 +67,9 @@ def test_upgrade_in_place_keeps_data(database_url: str) -> None:
         with db.engine.connect() as conn:
             names = conn.execute(sa.text("SELECT username FROM users")).scalars().all()
             project = conn.execute(sa.text("SELECT key, cycle_days FROM projects")).one()
+            numbers = conn.execute(sa.text("SELECT number FROM experiments")).scalars().all()
         assert names == ["ada"]
+        assert numbers == [1]  # numbered for MLflow clients by the upgrade
         assert tuple(project) == ("OLD", 21)
     finally:
         db.dispose()

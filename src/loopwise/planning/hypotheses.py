@@ -30,7 +30,7 @@ from loopwise.planning.schemas import HypothesisCreate, ItemCreate
 from loopwise.planning.tables import HypothesisRow, HypothesisRunRow, WorkItemRow
 from loopwise.planning.verdict import Criteria, RunOutcome, VerdictResult, compute_verdict
 from loopwise.tracking import service as tracking
-from loopwise.tracking.models import RunEvidenceChanged
+from loopwise.tracking.models import RunEvidenceChanged, RunTagged
 
 
 def _criteria(h: HypothesisRow) -> Criteria:
@@ -258,6 +258,19 @@ def on_run_evidence_changed(ctx: Context, event: RunEvidenceChanged) -> None:
     )
     for h in rows:
         _refresh(ctx, h)
+
+
+HYPOTHESIS_TAG = "loopwise.hypothesis"
+
+
+def on_run_tagged(ctx: Context, event: RunTagged) -> None:
+    """Event handler: the tag ``loopwise.hypothesis=KEY[,KEY...]`` links the run to
+    those hypotheses (how MLflow-logged runs join the plan)."""
+    if event.key != HYPOTHESIS_TAG:
+        return
+    for key in (k.strip() for k in event.value.split(",")):
+        if key:
+            link_runs(ctx, key, [event.run_id])
 
 
 def refresh_due(ctx: Context) -> int:

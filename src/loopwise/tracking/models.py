@@ -61,6 +61,15 @@ class ArtifactInfo:
 
 
 @dataclass(frozen=True)
+class RunTagged:
+    """Published for every tag set on a run (``loopwise.hypothesis`` links it to a plan)."""
+
+    run_id: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
 class RunEvidenceChanged:
     """Published when a run finishes, or its metrics change after it finished."""
 

@@ -27,6 +27,7 @@ from loopwise.tracking.models import (
     Run,
     RunEvidenceChanged,
     RunStatus,
+    RunTagged,
 )
 from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
 from loopwise.tracking.tables import (
@@ -62,11 +63,25 @@ def get_or_create_experiment(ctx: Context, project_key: str, name: str) -> Exper
     )
     if row is None:
         row = ExperimentRow(
-            id=new_id("exp"), project_id=project.id, name=name, created_at=ctx.clock.now()
+            id=new_id("exp"),
+            project_id=project.id,
+            name=name,
+            created_at=ctx.clock.now(),
+            number=next_experiment_number(ctx),
+            lifecycle_stage="active",
+            tags={},
         )
         ctx.session.add(row)
-        ctx.session.flush()
+        try:
+            ctx.session.flush()
+        except IntegrityError as exc:  # a concurrent writer took the name or the number
+            raise Conflict(f"experiment {name!r} was created concurrently; retry") from exc
     return _experiment(row)
+
+
+def next_experiment_number(ctx: Context) -> int:
+    """MLflow-style decimal experiment ids: 1, 2, ... (0 is MLflow's default)."""
+    return int(ctx.session.scalar(select(func.max(ExperimentRow.number))) or 0) + 1
 
 
 def list_experiments(ctx: Context, project_key: str) -> list[Experiment]:
@@ -175,7 +190,9 @@ def list_runs(
     if not 1 <= limit <= 1000 or offset < 0:
         raise InvalidInput("limit must be 1-1000 and offset >= 0")
     project = planning.resolve_project(ctx, project_key)
-    query = select(RunRow).where(RunRow.project_id == project.id)
+    query = select(RunRow).where(
+        RunRow.project_id == project.id, RunRow.lifecycle_stage == "active"
+    )
     if experiment is not None:
         query = query.join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id).where(
             ExperimentRow.name == experiment
@@ -235,6 +252,8 @@ def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str]) -> None:
         else:
             ctx.session.add(TagRow(run_id=row.id, key=key, value=value))
     ctx.session.flush()
+    for key, value in tags.items():
+        ctx.publish(RunTagged(row.id, key, value))
 
 
 def set_tags(ctx: Context, run_id: str, tags: Mapping[str, str]) -> None:

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loopwise.db.base import Base
@@ -23,6 +33,12 @@ class ExperimentRow(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # MLflow clients need decimal experiment ids; 0 is the MLflow default experiment.
+    number: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    lifecycle_stage: Mapped[str] = mapped_column(
+        String(20), default="active", server_default="active"
+    )
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class RunRow(Base):
@@ -40,6 +56,9 @@ class RunRow(Base):
     end_time: Mapped[datetime | None]
     git_commit: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lifecycle_stage: Mapped[str] = mapped_column(
+        String(20), default="active", server_default="active"
+    )
 
 
 class ParamRow(Base):
@@ -80,3 +99,24 @@ class LatestMetricRow(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float] = mapped_column(Float)
     is_nan: Mapped[bool] = mapped_column(default=False)
+
+
+class LoggedModelRow(Base):
+    """An MLflow 3 logged model: artifacts logged from a run before registration."""
+
+    __tablename__ = "logged_models"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # m-<32 hex>
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(250))
+    source_run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    model_type: Mapped[str] = mapped_column(String(100), default="")
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
