@@ -266,7 +266,9 @@ def root(
     overrides: dict[str, Any] = {
         k: v
         for k, v in {
-            "home": home, "database_url": database_url, "artifact_root": artifact_root
+            "home": home,
+            "database_url": database_url,
+            "artifact_root": artifact_root,
         }.items()
         if v is not None
     }
@@ -347,7 +349,9 @@ class _RichReporter:
 
         self.console = console
         self.progress = Progress(
-            TextColumn("{task.description:<36}"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.description:<36}"),
+            BarColumn(),
+            TaskProgressColumn(),
             console=console,
         )
 

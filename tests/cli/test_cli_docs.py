@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_cli_reference_is_current() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_cli_docs.py"), "--check"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, (
         result.stderr or result.stdout

@@ -15,8 +15,14 @@ from loopwise.core.clock import FrozenClock
 def test_project_create_list_show_json(cli: CliCall) -> None:
     assert cli.json("project", "list") == []
     created = cli.json(
-        "project", "create", "churn", "Customer churn", "--description", "Who leaves?",
-        "--problem", "Too many customers leave [quietly].",
+        "project",
+        "create",
+        "churn",
+        "Customer churn",
+        "--description",
+        "Who leaves?",
+        "--problem",
+        "Too many customers leave [quietly].",
     )
     assert created["key"] == "CHURN"
     assert created["phase"] == "business_understanding"
@@ -33,8 +39,12 @@ def test_project_human_output(cli: CliCall, tmp_path: Path) -> None:
         json.dumps(
             {
                 "problem": "Flag churners early.",
-                "business_kpi": {"name": "Monthly churn", "baseline": 3.1, "target": 2.5,
-                                 "unit": "%"},
+                "business_kpi": {
+                    "name": "Monthly churn",
+                    "baseline": 3.1,
+                    "target": 2.5,
+                    "unit": "%",
+                },
                 "success_metric": {"key": "recall", "threshold": 0.8},
                 "constraints": [{"name": "p95 latency", "value": "< 50 ms"}],
                 "data_sources": [{"name": "CRM", "owner": "Sales ops", "permission": "granted"}],
@@ -91,9 +101,19 @@ def test_bad_charter_file_is_exit_2(cli: CliCall, tmp_path: Path) -> None:
 
 def _create_hypothesis(cli: CliCall, *extra: str) -> dict:
     return cli.json(
-        "hypothesis", "create", "CHURN", "GBM beats the rules",
-        "--statement", "Gradient boosting reaches recall >= 0.8 within two weeks.",
-        "--metric", "recall", "--threshold", "0.8", "--time-box-days", "14", *extra,
+        "hypothesis",
+        "create",
+        "CHURN",
+        "GBM beats the rules",
+        "--statement",
+        "Gradient boosting reaches recall >= 0.8 within two weeks.",
+        "--metric",
+        "recall",
+        "--threshold",
+        "0.8",
+        "--time-box-days",
+        "14",
+        *extra,
     )
 
 
@@ -124,8 +144,7 @@ def test_hypothesis_bad_numbers(cli: CliCall) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.output  # usage error
     assert "threshold" in result.stderr
     assert_one_line_error(cli(*base, "--threshold", "nan"), 2, "threshold")
-    result = cli(*base, "--threshold", "1", "--time-box-days", "1",
-                 "--time-box-end", "2030-01-01")
+    result = cli(*base, "--threshold", "1", "--time-box-days", "1", "--time-box-end", "2030-01-01")
     assert result.exit_code == 2 and "not both" in result.stderr
     assert_one_line_error(
         cli(*base, "--threshold", "1", "--kill-threshold", "0.5"), 2, "kill_after_runs"
@@ -149,7 +168,11 @@ def test_hypothesis_link_and_refresh(cli: CliCall, client: Client, clock: Frozen
 
     # A hypothesis whose time-box passed between two sweeps.
     late = client.create_hypothesis(
-        "CHURN", "Quick win", statement="s", metric="recall", threshold=0.99,
+        "CHURN",
+        "Quick win",
+        statement="s",
+        metric="recall",
+        threshold=0.99,
         time_box_end=real_now - timedelta(days=1),
     )
     assert late.verdict.value == "open"  # judged at the (earlier) frozen time
@@ -161,8 +184,16 @@ def test_hypothesis_link_and_refresh(cli: CliCall, client: Client, clock: Frozen
 def test_items_create_move_history(cli: CliCall) -> None:
     cli.ok("project", "create", "CHURN", "Customer churn")
     item = cli.json(
-        "item", "create", "CHURN", "Clean the CRM export", "--kind", "data_task",
-        "--estimate", "2", "--label", "data",
+        "item",
+        "create",
+        "CHURN",
+        "Clean the CRM export",
+        "--kind",
+        "data_task",
+        "--estimate",
+        "2",
+        "--label",
+        "data",
     )
     assert item["key"] == "CHURN-1" and item["kind"] == "data_task"
     assert item["status"] == "backlog"
@@ -173,7 +204,9 @@ def test_items_create_move_history(cli: CliCall) -> None:
     cli.ok("item", "move", "CHURN-1", "done", "--reason", "no dataset registry yet")
     history = cli.json("item", "history", "CHURN-1")
     assert [(e["kind"], e["to_value"]) for e in history] == [
-        ("created", "backlog"), ("status", "in_progress"), ("status", "done")
+        ("created", "backlog"),
+        ("status", "in_progress"),
+        ("status", "done"),
     ]
     assert history[1]["note"] == "started"
     assert "no dataset registry yet" in history[2]["note"]

@@ -112,7 +112,10 @@ def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPWISE_")}
     proc = subprocess.Popen(
         [str(SCRIPT), "--home", str(tmp_path / "home"), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30

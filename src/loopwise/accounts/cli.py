@@ -59,17 +59,21 @@ def create_user(
     secret = None
     if password:
         secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    data = UserCreate(
-        username=username, display_name=display_name, password=secret, is_admin=admin
-    )
+    data = UserCreate(username=username, display_name=display_name, password=secret, is_admin=admin)
     with env.write() as c:
         service.require_workspace_admin(c)
         user = service.create_user(
-            c.session, c.clock, data.username, display_name=data.display_name,
-            password=data.password, is_admin=data.is_admin,
+            c.session,
+            c.clock,
+            data.username,
+            display_name=data.display_name,
+            password=data.password,
+            is_admin=data.is_admin,
         )
     env.emit(
-        user, User, as_json=as_json,
+        user,
+        User,
+        as_json=as_json,
         render=lambda: f"created user {user.username}" + (" (workspace admin)" if admin else ""),
     )
 
@@ -81,10 +85,14 @@ def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with env.read() as c:
         service.require_workspace_admin(c)
         users = service.list_users(c.session)
-    rows = [(u.username, u.display_name, "yes" if u.is_admin else "", env.when(u.created_at))
-            for u in users]
+    rows = [
+        (u.username, u.display_name, "yes" if u.is_admin else "", env.when(u.created_at))
+        for u in users
+    ]
     env.emit(
-        users, list[User], as_json=as_json,
+        users,
+        list[User],
+        as_json=as_json,
         render=lambda: env.table(["Username", "Name", "Admin", "Created"], rows),
     )
 
@@ -131,7 +139,9 @@ def set_member(
         project_id = planning.resolve_project(c, project).id
         membership = service.set_member(c, project_id, data.username, data.role)
     env.emit(
-        membership, Membership, as_json=as_json,
+        membership,
+        Membership,
+        as_json=as_json,
         render=lambda: f"{membership.username} is {membership.role.value} on {project.upper()}",
     )
 
@@ -147,6 +157,8 @@ def list_members(
     with env.read() as c:
         members = service.list_members(c, planning.resolve_project(c, project).id)
     env.emit(
-        members, list[Membership], as_json=as_json,
+        members,
+        list[Membership],
+        as_json=as_json,
         render=lambda: env.table(["User", "Role"], [(m.username, m.role.value) for m in members]),
     )

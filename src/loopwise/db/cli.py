@@ -67,4 +67,3 @@ def current_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     state = "up to date" if current == head else "out of date: run `loopwise db upgrade`"
     env.console.print(f"revision {current or 'none'} (this release needs {head}; {state})")
-

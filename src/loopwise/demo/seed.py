@@ -67,22 +67,33 @@ def _hypotheses(now: datetime) -> list[dict[str, Any]]:
             "title": SUPPORTED_BY_GB,
             "statement": "Gradient boosting reaches recall >= 0.95 on the hold-out set "
             "within two weeks, with the decision cut-off chosen on the training split only.",
-            "metric": "recall", "comparator": ">=", "threshold": 0.95, "baseline": 0.906,
-            "time_box_end": two_weeks, "labels": ["modeling"],
+            "metric": "recall",
+            "comparator": ">=",
+            "threshold": 0.95,
+            "baseline": 0.906,
+            "time_box_end": two_weeks,
+            "labels": ["modeling"],
         },
         {
             "title": AUC_BY_LOGREG,
             "statement": "Logistic regression on standardised features ranks malignant "
             "above benign samples with ROC AUC >= 0.99: a simple, explainable model may do.",
-            "metric": "roc_auc", "comparator": ">=", "threshold": 0.99, "baseline": 0.5,
-            "time_box_end": two_weeks, "labels": ["modeling", "explainability"],
+            "metric": "roc_auc",
+            "comparator": ">=",
+            "threshold": 0.99,
+            "baseline": 0.5,
+            "time_box_end": two_weeks,
+            "labels": ["modeling", "explainability"],
         },
         {
             "title": FOREST_RECALL,
             "statement": "A random forest reaches recall >= 0.95 without tuning the "
             "decision cut-off.",
-            "metric": "recall", "comparator": ">=", "threshold": 0.95,
-            "time_box_end": two_weeks, "kill_after_runs": 2,
+            "metric": "recall",
+            "comparator": ">=",
+            "threshold": 0.95,
+            "time_box_end": two_weeks,
+            "kill_after_runs": 2,
             "kill_criterion": "Stop after two forest configurations miss the bar.",
             "labels": ["modeling"],
         },
@@ -90,8 +101,11 @@ def _hypotheses(now: datetime) -> list[dict[str, Any]]:
             "title": FEW_FEATURES,
             "statement": "A model that sees only the 10 most informative of the 30 "
             "measurements keeps recall >= 0.95, which would make the lab form shorter.",
-            "metric": "recall", "comparator": ">=", "threshold": 0.95,
-            "time_box_end": now + timedelta(days=21), "labels": ["data", "cost"],
+            "metric": "recall",
+            "comparator": ">=",
+            "threshold": 0.95,
+            "time_box_end": now + timedelta(days=21),
+            "labels": ["data", "cost"],
         },
     ]
 
@@ -100,28 +114,66 @@ RUNS: tuple[ModelSpec, ...] = (
     ModelSpec("baseline-majority", "Baselines", "dummy", {"strategy": "most_frequent"}),
     ModelSpec("logreg-C1", "Linear models", "logreg", {"C": 1.0}, AUC_BY_LOGREG),
     ModelSpec("logreg-C0.1", "Linear models", "logreg", {"C": 0.1}, AUC_BY_LOGREG),
-    ModelSpec("logreg-top10-features", "Linear models", "logreg", {"C": 1.0, "k_best": 10},
-              FEW_FEATURES),
+    ModelSpec(
+        "logreg-top10-features", "Linear models", "logreg", {"C": 1.0, "k_best": 10}, FEW_FEATURES
+    ),
     ModelSpec("forest-200", "Tree ensembles", "forest", {"n_estimators": 200}, FOREST_RECALL),
-    ModelSpec("forest-200-depth3", "Tree ensembles", "forest",
-              {"n_estimators": 200, "max_depth": 3}, FOREST_RECALL),
-    ModelSpec("gboost-depth3", "Tree ensembles", "boosting",
-              {"n_estimators": 150, "learning_rate": 0.1, "max_depth": 3}, SUPPORTED_BY_GB),
-    ModelSpec("gboost-depth2-tuned-cutoff", "Tree ensembles", "boosting",
-              {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 2, "subsample": 0.8,
-               "decision_threshold": "tuned", "target_oof_recall": 0.97}, SUPPORTED_BY_GB),
+    ModelSpec(
+        "forest-200-depth3",
+        "Tree ensembles",
+        "forest",
+        {"n_estimators": 200, "max_depth": 3},
+        FOREST_RECALL,
+    ),
+    ModelSpec(
+        "gboost-depth3",
+        "Tree ensembles",
+        "boosting",
+        {"n_estimators": 150, "learning_rate": 0.1, "max_depth": 3},
+        SUPPORTED_BY_GB,
+    ),
+    ModelSpec(
+        "gboost-depth2-tuned-cutoff",
+        "Tree ensembles",
+        "boosting",
+        {
+            "n_estimators": 200,
+            "learning_rate": 0.05,
+            "max_depth": 2,
+            "subsample": 0.8,
+            "decision_threshold": "tuned",
+            "target_oof_recall": 0.97,
+        },
+        SUPPORTED_BY_GB,
+    ),
 )
 
 # (title, kind, final column, description); each moves backlog -> ... -> final.
 TASKS: tuple[tuple[str, str, ItemStatus, str], ...] = (
-    ("Build the stratified hold-out split (25%, seed 42)", "task", ItemStatus.DONE,
-     "Never tune on the hold-out set: cut-offs come from out-of-fold predictions."),
-    ("Majority-class baseline", "task", ItemStatus.DONE,
-     "Anything useful must beat 'everything is benign' (recall 0)."),
-    ("Get sign-off for the hospital pathology exports", "data_task", ItemStatus.IN_PROGRESS,
-     "Data protection officer review requested; permission pending."),
-    ("Measure p95 latency on the triage server", "task", ItemStatus.READY,
-     "The charter allows 50 ms per sample; the runs log latency_p95_ms on a laptop."),
+    (
+        "Build the stratified hold-out split (25%, seed 42)",
+        "task",
+        ItemStatus.DONE,
+        "Never tune on the hold-out set: cut-offs come from out-of-fold predictions.",
+    ),
+    (
+        "Majority-class baseline",
+        "task",
+        ItemStatus.DONE,
+        "Anything useful must beat 'everything is benign' (recall 0).",
+    ),
+    (
+        "Get sign-off for the hospital pathology exports",
+        "data_task",
+        ItemStatus.IN_PROGRESS,
+        "Data protection officer review requested; permission pending.",
+    ),
+    (
+        "Measure p95 latency on the triage server",
+        "task",
+        ItemStatus.READY,
+        "The charter allows 50 ms per sample; the runs log latency_p95_ms on a laptop.",
+    ),
     ("Draft the model card for clinical review", "task", ItemStatus.BACKLOG, ""),
 )
 
@@ -169,7 +221,9 @@ class SeedResult:
     def complete_before(self) -> bool:
         """True when the store already held the whole demo and nothing was added."""
         return not (
-            self.project_created or self.hypotheses_created or self.items_created
+            self.project_created
+            or self.hypotheses_created
+            or self.items_created
             or self.runs_created
         )
 
@@ -193,7 +247,10 @@ def seed_demo(client: Client, *, reporter: Reporter | None = None) -> SeedResult
         client.get_project(PROJECT_KEY)
     except NotFound:
         client.create_project(
-            PROJECT_KEY, PROJECT_NAME, phase="modeling", charter=CHARTER,
+            PROJECT_KEY,
+            PROJECT_NAME,
+            phase="modeling",
+            charter=CHARTER,
             description="Demo: flag likely-malignant samples in breast cancer screening.",
         )
         result.project_created = True

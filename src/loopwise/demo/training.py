@@ -126,8 +126,10 @@ def _fit(spec: ModelSpec, split: Split, trained: Trained, advance: Advance) -> A
         return model
     if spec.family == "forest":
         model = RandomForestClassifier(
-            n_estimators=p["n_estimators"], max_depth=p.get("max_depth"),
-            random_state=SEED, n_jobs=1,
+            n_estimators=p["n_estimators"],
+            max_depth=p.get("max_depth"),
+            random_state=SEED,
+            n_jobs=1,
         ).fit(x, y)
         # Accuracy as trees are added: average the first k trees' votes.
         total = np.zeros(len(yt))
@@ -143,8 +145,11 @@ def _fit(spec: ModelSpec, split: Split, trained: Trained, advance: Advance) -> A
         return model
     if spec.family == "boosting":
         model = GradientBoostingClassifier(
-            n_estimators=p["n_estimators"], learning_rate=p["learning_rate"],
-            max_depth=p["max_depth"], subsample=p.get("subsample", 1.0), random_state=SEED,
+            n_estimators=p["n_estimators"],
+            learning_rate=p["learning_rate"],
+            max_depth=p["max_depth"],
+            subsample=p.get("subsample", 1.0),
+            random_state=SEED,
         ).fit(x, y)
         for stage, proba in enumerate(model.staged_predict_proba(xt), start=1):
             trained.series.setdefault("train_loss", []).append(
@@ -170,8 +175,11 @@ def _tuned_threshold(spec: ModelSpec, split: Split, target_recall: float) -> flo
 
     p = spec.params
     model = GradientBoostingClassifier(
-        n_estimators=p["n_estimators"], learning_rate=p["learning_rate"],
-        max_depth=p["max_depth"], subsample=p.get("subsample", 1.0), random_state=SEED,
+        n_estimators=p["n_estimators"],
+        learning_rate=p["learning_rate"],
+        max_depth=p["max_depth"],
+        subsample=p.get("subsample", 1.0),
+        random_state=SEED,
     )
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
     oof = cross_val_predict(
@@ -208,9 +216,11 @@ def train(spec: ModelSpec, split: Split, advance: Advance = lambda _n: None) -> 
 
     trained = Trained(params={k: str(v) for k, v in spec.params.items()})
     trained.params.update(
-        {"test_size": str(TEST_SIZE), "random_state": str(SEED), "n_features": str(
-            spec.params.get("k_best") or len(split.features)
-        )}
+        {
+            "test_size": str(TEST_SIZE),
+            "random_state": str(SEED),
+            "n_features": str(spec.params.get("k_best") or len(split.features)),
+        }
     )
     start = time.perf_counter()
     model = _fit(spec, split, trained, advance)
@@ -251,8 +261,12 @@ def train(spec: ModelSpec, split: Split, advance: Advance = lambda _n: None) -> 
         yt, predicted, labels=[0, 1], target_names=list(CLASS_NAMES), digits=4, zero_division=0
     ).encode()
     trained.tags.update(
-        {"model_family": spec.family, "dataset": "sklearn breast_cancer (WDBC)",
-         "split": f"stratified hold-out {TEST_SIZE:g}, seed {SEED}", "positive_class": "malignant"}
+        {
+            "model_family": spec.family,
+            "dataset": "sklearn breast_cancer (WDBC)",
+            "split": f"stratified hold-out {TEST_SIZE:g}, seed {SEED}",
+            "positive_class": "malignant",
+        }
     )
     advance(1)
     return trained

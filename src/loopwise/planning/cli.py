@@ -131,7 +131,9 @@ def create_project(
     charter: Annotated[
         Path | None,
         typer.Option(
-            exists=True, dir_okay=False, readable=True,
+            exists=True,
+            dir_okay=False,
+            readable=True,
             help="JSON file with the charter: problem, business_kpi, success_metric, "
             "constraints, data_sources.",
         ),
@@ -181,7 +183,9 @@ def set_phase(
     with env.write() as c:
         project = service.update_project(c, key, ProjectUpdate(phase=phase))
     env.emit(
-        project, Project, as_json=as_json,
+        project,
+        Project,
+        as_json=as_json,
         render=lambda: f"{project.key} is now in phase {project.phase.label}",
     )
 
@@ -197,8 +201,15 @@ def _hypothesis_rows(env: CliEnv, items: list[Hypothesis]) -> Any:
     if not items:
         return "no hypotheses yet"
     rows = [
-        (h.item.key, h.item.title, _bar(h), _verdict(h.verdict), len(h.evidence),
-         env.when(h.time_box_end), h.item.status)
+        (
+            h.item.key,
+            h.item.title,
+            _bar(h),
+            _verdict(h.verdict),
+            len(h.evidence),
+            env.when(h.time_box_end),
+            h.item.status,
+        )
         for h in items
     ]
     return env.table(["Key", "Title", "Bar", "Verdict", "Runs", "Time-box end", "Status"], rows)
@@ -283,10 +294,18 @@ def create_hypothesis(
         if time_box_days is not None:
             time_box_end = c.clock.now() + timedelta(days=time_box_days)
         data = HypothesisCreate(
-            title=title, statement=statement, metric_key=metric, comparator=comparator,
-            threshold=threshold, baseline=baseline, time_box_end=time_box_end,
-            kill_criterion=kill_criterion, kill_after_runs=kill_after_runs,
-            kill_threshold=kill_threshold, description=description, assignee=assignee,
+            title=title,
+            statement=statement,
+            metric_key=metric,
+            comparator=comparator,
+            threshold=threshold,
+            baseline=baseline,
+            time_box_end=time_box_end,
+            kill_criterion=kill_criterion,
+            kill_after_runs=kill_after_runs,
+            kill_threshold=kill_threshold,
+            description=description,
+            assignee=assignee,
             labels=label or [],
         )
         created = hypotheses.create_hypothesis(c, project, data)
@@ -325,7 +344,9 @@ def refresh_due(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with env.state().context(SYSTEM, write=True) as c:
         changed = hypotheses.refresh_due(c)
     env.emit(
-        {"changed": changed}, dict[str, int], as_json=as_json,
+        {"changed": changed},
+        dict[str, int],
+        as_json=as_json,
         render=lambda: f"{changed} verdict{'s' if changed != 1 else ''} changed",
     )
 
@@ -392,8 +413,13 @@ def create_item(
     """Create a work item."""
     env = _env(ctx)
     data = ItemCreate(
-        kind=kind, title=title, description=description, status=status, assignee=assignee,
-        estimate=estimate, labels=label or [],
+        kind=kind,
+        title=title,
+        description=description,
+        status=status,
+        assignee=assignee,
+        estimate=estimate,
+        labels=label or [],
     )
     with env.write() as c:
         item = service.create_item(c, project, data)
@@ -441,6 +467,8 @@ def item_history(ctx: typer.Context, key: ItemArg, as_json: JsonOption = False) 
         for e in events
     ]
     env.emit(
-        events, list[ItemEvent], as_json=as_json,
+        events,
+        list[ItemEvent],
+        as_json=as_json,
         render=lambda: env.table(["At", "Event", "From", "To", "By", "Note"], rows),
     )

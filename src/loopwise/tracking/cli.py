@@ -16,9 +16,7 @@ from loopwise.tracking.models import MetricPoint, Run, RunStatus
 if TYPE_CHECKING:
     from loopwise.cli import CliEnv
 
-run_app = typer.Typer(
-    name="run", help="Runs: params, metrics and artifacts.", no_args_is_help=True
-)
+run_app = typer.Typer(name="run", help="Runs: params, metrics and artifacts.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RunArg = Annotated[str, typer.Argument(help="Run id, e.g. run_3f2a...")]
@@ -44,8 +42,14 @@ def _run_rows(env: CliEnv, runs: list[Run]) -> Any:
     if not runs:
         return "no runs"
     rows = [
-        (r.id, r.name, r.experiment_name, r.status.value, env.when(r.start_time),
-         _metrics_summary(env, r))
+        (
+            r.id,
+            r.name,
+            r.experiment_name,
+            r.status.value,
+            env.when(r.start_time),
+            _metrics_summary(env, r),
+        )
         for r in runs
     ]
     return env.table(["Run", "Name", "Experiment", "Status", "Started", "Metrics"], rows)
@@ -117,10 +121,11 @@ def metric_history(
     with env.read() as c:
         points = service.metric_history(c, run_id, key)
     rows = [
-        (p.step, env.num(p.value), f"{from_millis(p.timestamp):%Y-%m-%d %H:%M:%S}")
-        for p in points
+        (p.step, env.num(p.value), f"{from_millis(p.timestamp):%Y-%m-%d %H:%M:%S}") for p in points
     ]
     env.emit(
-        points, list[MetricPoint], as_json=as_json,
+        points,
+        list[MetricPoint],
+        as_json=as_json,
         render=lambda: env.table(["Step", key, "Logged"], rows),
     )
