@@ -50,6 +50,12 @@ class Conflict(LoopwiseError):
     exit_code = 4
 
 
+class AlreadyExists(Conflict):
+    """A create collided with something of the same name or key."""
+
+    code = "already_exists"
+
+
 class Unauthenticated(LoopwiseError):
     """No valid token or session was presented."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import Conflict, InvalidInput, NotFound
+from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.planning.models import (
     DEFAULT_COLUMNS,
@@ -88,9 +88,16 @@ def project_keys(ctx: Context, project_ids: set[str]) -> dict[str, str]:
     return {r.id: r.key for r in rows}
 
 
+def key_taken(ctx: Context, key: str) -> bool:
+    """Whether any project has this key (visible to the caller or not)."""
+    return (
+        ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == key.upper())) is not None
+    )
+
+
 def create_project(ctx: Context, data: ProjectCreate) -> Project:
     if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)):
-        raise Conflict(f"project key {data.key!r} is taken")
+        raise AlreadyExists(f"project key {data.key!r} is taken")
     now = ctx.clock.now()
     row = ProjectRow(
         id=new_id("prj"),

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import Conflict, InvalidInput, NotFound
+from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.numeric.flow import weekly
 from loopwise.planning import service as planning
@@ -191,7 +191,7 @@ def create_model(
             f"invalid model name {name!r}: 1-200 letters, digits, spaces, '.', '_' or '-'"
         )
     if ctx.session.scalar(select(RegisteredModelRow.id).where(RegisteredModelRow.name == name)):
-        raise Conflict(f"registered model {name!r} already exists")
+        raise AlreadyExists(f"Registered Model (name={name}) already exists.")
     now = ctx.clock.now()
     row = RegisteredModelRow(
         id=new_id("mdl"),
@@ -259,6 +259,21 @@ def _json_metrics(metrics: dict[str, float]) -> dict[str, float | str]:
         else:
             out[key] = value
     return out
+
+
+def adopt(ctx: Context, name: str, project_key: str) -> RegisteredModel:
+    """Move a model that has no versions yet to another project (MLflow clients create
+    registered models before saying which runs they come from)."""
+    model = _model_row(ctx, name, Role.CONTRIBUTOR)
+    target = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    if model.project_id != target.id:
+        if ctx.session.scalar(
+            select(ModelVersionRow.id).where(ModelVersionRow.model_id == model.id)
+        ):
+            raise Conflict(f"model {name!r} already has versions in another project")
+        model.project_id = target.id
+        ctx.session.flush()
+    return _model(ctx, model)
 
 
 def set_alias(ctx: Context, name: str, alias: str, version: int) -> ModelVersion:

@@ -55,9 +55,9 @@ def destination(ctx: Context, run_id: str, path: str) -> Path:
     return _inside(run_folder(ctx, run_id, Role.CONTRIBUTOR), clean_path(path))
 
 
-def save(ctx: Context, run_id: str, path: str, source: Path | bytes) -> ArtifactInfo:
-    """Store an artifact from a finished temporary file (moved) or bytes."""
-    target = destination(ctx, run_id, path)
+def store_in(root: Path, path: str, source: Path | bytes, limit: int) -> ArtifactInfo:
+    """Store a file under ``root`` from a finished temporary file (moved) or bytes."""
+    target = _inside(root, clean_path(path))
     if target.is_dir():
         raise InvalidInput(f"artifact path {path!r} is a folder")
     try:
@@ -67,8 +67,8 @@ def save(ctx: Context, run_id: str, path: str, source: Path | bytes) -> Artifact
             f"cannot store {path!r}: part of that path is already an artifact file"
         ) from exc
     if isinstance(source, bytes):
-        if len(source) > ctx.settings.max_artifact_bytes:
-            raise TooLarge(f"artifact exceeds {ctx.settings.max_artifact_bytes} bytes")
+        if len(source) > limit:
+            raise TooLarge(f"artifact exceeds {limit} bytes")
         tmp = target.with_name(f".{target.name}.upload")
         tmp.write_bytes(source)
         os.replace(tmp, target)
@@ -77,14 +77,12 @@ def save(ctx: Context, run_id: str, path: str, source: Path | bytes) -> Artifact
     return ArtifactInfo(str(clean_path(path)), target.stat().st_size, False)
 
 
-def list_artifacts(ctx: Context, run_id: str, path: str = "") -> list[ArtifactInfo]:
-    root = run_folder(ctx, run_id, Role.VIEWER)
+def list_in(root: Path, path: str = "") -> list[ArtifactInfo] | None:
+    """One level under ``root/path``: None when it does not exist, one entry for a file."""
     rel = clean_path(path, allow_empty=True)
     folder = _inside(root, rel)
     if not folder.exists():
-        if rel.parts:
-            raise NotFound(f"no artifact folder {path!r} in run {run_id!r}")
-        return []
+        return None
     if folder.is_file():
         return [ArtifactInfo(str(rel), folder.stat().st_size, False)]
     out = []
@@ -100,9 +98,29 @@ def list_artifacts(ctx: Context, run_id: str, path: str = "") -> list[ArtifactIn
     return out
 
 
+def file_in(root: Path, path: str) -> Path | None:
+    target = _inside(root, clean_path(path))
+    return target if target.is_file() else None
+
+
+def save(ctx: Context, run_id: str, path: str, source: Path | bytes) -> ArtifactInfo:
+    """Store a run artifact from a finished temporary file (moved) or bytes."""
+    root = run_folder(ctx, run_id, Role.CONTRIBUTOR)
+    return store_in(root, path, source, ctx.settings.max_artifact_bytes)
+
+
+def list_artifacts(ctx: Context, run_id: str, path: str = "") -> list[ArtifactInfo]:
+    listing = list_in(run_folder(ctx, run_id, Role.VIEWER), path)
+    if listing is None:
+        if clean_path(path, allow_empty=True).parts:
+            raise NotFound(f"no artifact folder {path!r} in run {run_id!r}")
+        return []
+    return listing
+
+
 def open_path(ctx: Context, run_id: str, path: str) -> Path:
     """The file behind an artifact, for streaming it out."""
-    target = _inside(run_folder(ctx, run_id, Role.VIEWER), clean_path(path))
-    if not target.is_file():
+    target = file_in(run_folder(ctx, run_id, Role.VIEWER), path)
+    if target is None:
         raise NotFound(f"no artifact {path!r} in run {run_id!r}")
     return target

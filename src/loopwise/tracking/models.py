@@ -51,6 +51,7 @@ class Run:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, MetricPoint] = field(default_factory=dict)
+    lifecycle_stage: str = "active"  # "deleted" runs are hidden from lists
 
 
 @dataclass(frozen=True)

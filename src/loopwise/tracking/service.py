@@ -21,6 +21,7 @@ from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.planning import service as planning
 from loopwise.planning.models import Evidence
+from loopwise.tracking import search
 from loopwise.tracking.models import (
     Experiment,
     MetricPoint,
@@ -143,6 +144,7 @@ def _assemble(ctx: Context, rows: Sequence[RunRow], *, details: bool = True) -> 
             params=dict(sorted(params[r.id].items())),
             tags=dict(sorted(tags[r.id].items())),
             metrics=dict(sorted(latest[r.id].items())),
+            lifecycle_stage=r.lifecycle_stage,
         )
         for r in rows
     ]
@@ -294,9 +296,11 @@ def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
     stored = {
         m.key: m
         for m in ctx.session.scalars(
-            select(LatestMetricRow).where(
-                LatestMetricRow.run_id == row.id, LatestMetricRow.key.in_(list(batch_latest))
-            )
+            select(LatestMetricRow)
+            .where(LatestMetricRow.run_id == row.id, LatestMetricRow.key.in_(list(batch_latest)))
+            # PostgreSQL: a concurrent batch for this run waits here and then compares against
+            # the committed summary, instead of overwriting a newer point with an older one.
+            .with_for_update()
         )
     }
     for key, p in batch_latest.items():
@@ -326,6 +330,43 @@ def metric_history(ctx: Context, run_id: str, key: str) -> list[MetricPoint]:
     if not points and not ctx.session.get(LatestMetricRow, (row.id, key)):
         raise NotFound(f"run {run_id!r} has no metric {key!r}")
     return points
+
+
+def metric_page(
+    ctx: Context, run_id: str, key: str, *, offset: int = 0, limit: int = 25_000
+) -> list[MetricPoint]:
+    """One page of a metric's history, in (step, timestamp) order; [] past the end."""
+    row = _run_row(ctx, run_id, Role.VIEWER)
+    rows = ctx.session.execute(
+        select(MetricRow.step, MetricRow.timestamp, MetricRow.value, MetricRow.is_nan)
+        .where(MetricRow.run_id == row.id, MetricRow.key == key)
+        .order_by(MetricRow.step, MetricRow.timestamp, MetricRow.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [MetricPoint(key, math.nan if nan else v, s, t) for s, t, v, nan in rows]
+
+
+def search_runs(
+    ctx: Context,
+    experiment_ids: Sequence[str],
+    *,
+    filter_string: str | None = None,
+    order_by: Sequence[str] = (),
+    lifecycle: Sequence[str] = ("active",),
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[list[Run], bool]:
+    """Runs of these experiments matching the filter grammar (tracking.search); returns
+    the page and whether more follow. The caller checked access to the experiments."""
+    clauses = search.parse_filter(filter_string)
+    orders = search.parse_order(order_by)
+    query = select(RunRow).where(
+        RunRow.experiment_id.in_(experiment_ids), RunRow.lifecycle_stage.in_(lifecycle)
+    )
+    query = search.apply(query, clauses, orders).offset(offset).limit(limit + 1)
+    rows = list(ctx.session.scalars(query))
+    return _assemble(ctx, rows[:limit]), len(rows) > limit
 
 
 def finish_run(ctx: Context, run_id: str, data: RunFinish) -> Run:

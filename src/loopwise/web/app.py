@@ -21,6 +21,8 @@ from loopwise.core.settings import Settings
 from loopwise.data import api as data_api
 from loopwise.db.engine import Database
 from loopwise.db.migrate import ensure_current
+from loopwise.mlflow_compat import api as mlflow_api
+from loopwise.mlflow_compat import models_api as mlflow_models_api
 from loopwise.planning import api as planning_api
 from loopwise.planning import board_api, hypotheses
 from loopwise.registry import api as registry_api
@@ -102,6 +104,8 @@ def create_app(
     app.include_router(board_api.router)
     app.include_router(registry_api.router)
     app.include_router(data_api.router)
+    app.include_router(mlflow_api.router)
+    app.include_router(mlflow_models_api.router)
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")

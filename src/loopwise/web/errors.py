@@ -1,7 +1,8 @@
 """The one place errors become HTTP responses.
 
-API paths get ``{"error": {"code": ..., "message": ...}}``; pages get an HTML error page,
-or a redirect to the login page when the caller is not signed in.
+API paths get ``{"error": {"code": ..., "message": ...}}``; MLflow-compatible paths get
+MLflow's ``{"error_code", "message"}`` and status codes; pages get an HTML error page, or
+a redirect to the login page when the caller is not signed in.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loopwise.core.errors import InvalidInput, LoopwiseError, Unauthenticated
+from loopwise.mlflow_compat import errors as mlflow_errors
 
 log = logging.getLogger("loopwise")
 
@@ -32,7 +34,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _render(request: Request, status: int, code: str, message: str) -> Response:
+def _render(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    mlflow: tuple[int, str] | None = None,
+) -> Response:
+    if mlflow_errors.is_mlflow(request.url.path):
+        # MLflow clients read {"error_code", "message"} and MLflow's own status codes.
+        mlflow_status, mlflow_code = mlflow or (status, None)  # type: ignore[assignment]
+        return mlflow_errors.render(mlflow_status, message, mlflow_code)
     if _is_api(request):
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
     if status == 401:
@@ -61,7 +74,13 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LoopwiseError)
     async def _loopwise(request: Request, exc: LoopwiseError) -> Response:
-        return _render(request, exc.http_status, exc.code, exc.message)
+        return _render(
+            request,
+            exc.http_status,
+            exc.code,
+            exc.message,
+            mlflow=mlflow_errors.status_and_code(exc),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

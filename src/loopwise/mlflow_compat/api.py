@@ -1,0 +1,463 @@
+"""MLflow tracking endpoints: experiments, runs, params, metrics, tags, search, history,
+artifacts (proxied) and server info. Registry endpoints are in ``models_api``."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from loopwise.accounts.models import Role
+from loopwise.core.context import Context
+from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.mlflow_compat import wire
+from loopwise.tracking import artifacts, experiments, logged_models
+from loopwise.tracking import search as grammar
+from loopwise.tracking import service as tracking
+from loopwise.tracking.models import RunStatus
+from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
+from loopwise.web.deps import Caller, CallerDep
+
+router = APIRouter(tags=["mlflow"])
+API = "/api/2.0/mlflow"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+MAX_SEARCH = 50_000
+HISTORY_PAGE = 25_000
+VIEWS = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
+
+
+def ok(payload: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse(payload or {})
+
+
+# --- experiments -----------------------------------------------------------------------
+
+
+@router.get(f"{API}/experiments/get-by-name")
+async def get_experiment_by_name(request: Request, caller: CallerDep) -> JSONResponse:
+    name = wire.text(wire.query(request), "experiment_name")
+    info = await wire.call(caller, lambda ctx: experiments.by_name(ctx, name), write=False)
+    return ok({"experiment": wire.experiment(info)})
+
+
+@router.post(f"{API}/experiments/create")
+async def create_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    name = wire.text(data, "name", limit=200)
+    tags = {t["key"]: str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
+    info = await wire.call(caller, lambda ctx: experiments.create(ctx, name, tags), write=True)
+    return ok({"experiment_id": str(info.number)})
+
+
+@router.get(f"{API}/experiments/get")
+async def get_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+    number = wire.experiment_number(wire.required(wire.query(request), "experiment_id"))
+    info = await wire.call(
+        caller, lambda ctx: experiments.by_number(ctx, number), write=number == 0
+    )
+    return ok({"experiment": wire.experiment(info)})
+
+
+@router.api_route(f"{API}/experiments/search", methods=["GET", "POST"])
+async def search_experiments(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request) if request.method == "POST" else wire.query(request)
+    view = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}.get(
+        str(data.get("view_type") or "ACTIVE_ONLY"), "active"
+    )
+    name_like = _experiment_name_filter(str(data.get("filter") or ""))
+    found = await wire.call(
+        caller, lambda ctx: experiments.search(ctx, view=view, name_like=name_like), write=False
+    )
+    limit = wire.integer(data.get("max_results") or 1000, "max_results")
+    offset = grammar.decode_token(data.get("page_token"))
+    page = found[offset : offset + limit]
+    payload: dict[str, Any] = {"experiments": [wire.experiment(e) for e in page]}
+    if offset + limit < len(found):
+        payload["next_page_token"] = grammar.encode_token(offset + limit)
+    return ok(payload)
+
+
+_NAME_FILTER = re.compile(r"^\s*(?:attributes?\.)?name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*$", re.I)
+
+
+def _experiment_name_filter(text: str) -> str | None:
+    """search_experiments filters: ``name = 'x'`` or ``name LIKE 'x%'`` (SQL wildcards)."""
+    if not text.strip():
+        return None
+    m = _NAME_FILTER.match(text)
+    if m is None:
+        raise InvalidInput(f"unsupported experiment filter {text!r}: use name = '...' or LIKE")
+    return m.group(2)
+
+
+@router.post(f"{API}/experiments/delete")
+async def delete_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+    number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
+    await wire.call(
+        caller, lambda ctx: experiments.set_lifecycle(ctx, number, "deleted"), write=True
+    )
+    return ok()
+
+
+@router.post(f"{API}/experiments/restore")
+async def restore_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+    number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
+    await wire.call(
+        caller, lambda ctx: experiments.set_lifecycle(ctx, number, "active"), write=True
+    )
+    return ok()
+
+
+@router.post(f"{API}/experiments/update")
+async def update_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    number = wire.experiment_number(wire.required(data, "experiment_id"))
+    name = wire.text(data, "new_name", limit=200)
+    await wire.call(caller, lambda ctx: experiments.rename(ctx, number, name), write=True)
+    return ok()
+
+
+@router.post(f"{API}/experiments/set-experiment-tag")
+async def set_experiment_tag(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    number = wire.experiment_number(wire.required(data, "experiment_id"))
+    key, value = wire.text(data, "key", limit=250), str(data.get("value", ""))
+    await wire.call(caller, lambda ctx: experiments.set_tag(ctx, number, key, value), write=True)
+    return ok()
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
+    run = tracking.get_run(ctx, run_id)
+    number = experiments.numbers(ctx, {run.experiment_id})[run.experiment_id]
+    return wire.run(run, number)
+
+
+@router.post(f"{API}/runs/create")
+async def create_run(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    number = wire.experiment_number(data.get("experiment_id") or "0")
+    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
+    if data.get("user_id"):
+        tags.setdefault(wire.USER_TAG, str(data["user_id"]))
+    name = data.get("run_name") or tags.get(wire.RUN_NAME_TAG)
+    start = wire.from_millis(data["start_time"], "start_time") if data.get("start_time") else None
+
+    def work(ctx: Context) -> dict[str, Any]:
+        info = experiments.by_number(ctx, number, Role.CONTRIBUTOR)
+        if info.lifecycle_stage != "active":
+            raise InvalidInput(f"experiment {number} is deleted")
+        run = tracking.create_run(
+            ctx,
+            info.project_key,
+            RunCreate(experiment=info.name, name=name, start_time=start, tags={}),
+        )
+        tags[wire.RUN_NAME_TAG] = run.name
+        tracking.set_tags(ctx, run.id, tags)  # after creation: tag events see the run
+        return _run_payload(ctx, run.id)
+
+    return ok({"run": await wire.call(caller, work, write=True)})
+
+
+@router.get(f"{API}/runs/get")
+async def get_run(request: Request, caller: CallerDep) -> JSONResponse:
+    rid = wire.run_id(wire.required(wire.query(request), "run_id", "run_uuid"))
+    return ok({"run": await wire.call(caller, lambda ctx: _run_payload(ctx, rid), write=False)})
+
+
+@router.post(f"{API}/runs/update")
+async def update_run(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
+    status = str(data.get("status") or "").upper()
+    end = wire.from_millis(data["end_time"], "end_time") if data.get("end_time") else None
+    name = data.get("run_name")
+
+    def work(ctx: Context) -> dict[str, Any]:
+        if name:
+            experiments.rename_run(ctx, rid, str(name))
+            tracking.set_tags(ctx, rid, {wire.RUN_NAME_TAG: str(name)})
+        if status and status not in ("RUNNING", "SCHEDULED"):
+            ours = {v: k for k, v in wire.STATUS.items()}.get(status)
+            if ours is None:
+                raise InvalidInput(f"Invalid value {status!r} for parameter 'status' supplied")
+            current = tracking.get_run(ctx, rid)
+            if current.status is not RunStatus(ours) or current.end_time is None:
+                tracking.finish_run(ctx, rid, RunFinish(status=RunStatus(ours), end_time=end))
+        return _run_payload(ctx, rid)["info"]
+
+    return ok({"run_info": await wire.call(caller, work, write=True)})
+
+
+@router.post(f"{API}/runs/delete")
+async def delete_run(request: Request, caller: CallerDep) -> JSONResponse:
+    rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
+    await wire.call(
+        caller, lambda ctx: experiments.set_run_lifecycle(ctx, rid, "deleted"), write=True
+    )
+    return ok()
+
+
+@router.post(f"{API}/runs/restore")
+async def restore_run(request: Request, caller: CallerDep) -> JSONResponse:
+    rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
+    await wire.call(
+        caller, lambda ctx: experiments.set_run_lifecycle(ctx, rid, "active"), write=True
+    )
+    return ok()
+
+
+@router.post(f"{API}/runs/log-parameter")
+async def log_param(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
+    key = wire.text(data, "key", limit=250)
+    value = str(wire.required(data, "value")) if data.get("value") != "" else ""
+    await wire.call(caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True)
+    return ok()
+
+
+def _metric(item: Any, now_ms: int) -> MetricIn:
+    if not isinstance(item, dict):
+        raise InvalidInput("each metric must be an object")
+    key = wire.text(item, "key", limit=250)
+    value = wire.number(item.get("value"), "value")
+    timestamp = (
+        wire.integer(item["timestamp"], "timestamp")
+        if item.get("timestamp") is not None
+        else now_ms
+    )
+    step = wire.integer(item.get("step") or 0, "step")
+    try:
+        return MetricIn(key=key, value=value, step=step, timestamp=timestamp)
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid metric {key!r}: {str(exc).splitlines()[-1]}") from exc
+
+
+@router.post(f"{API}/runs/log-metric")
+async def log_metric(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
+
+    def work(ctx: Context) -> int:
+        point = _metric(data, wire.millis(ctx.clock.now()) or 0)
+        return tracking.log_metrics(ctx, rid, [point])
+
+    await wire.call(caller, work, write=True)
+    return ok()
+
+
+@router.post(f"{API}/runs/log-batch")
+async def log_batch(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id"))
+    metrics, params, tags = (
+        data.get("metrics") or [],
+        data.get("params") or [],
+        data.get("tags") or [],
+    )
+    if not all(isinstance(x, list) for x in (metrics, params, tags)):
+        raise InvalidInput("metrics, params and tags must be lists")
+    if len(metrics) > 1000 or len(params) + len(tags) > 1000:
+        raise InvalidInput("a batch holds at most 1000 metrics and 1000 params and tags")
+    param_map = {wire.text(p, "key", limit=250): str(p.get("value", "")) for p in params}
+    tag_map = {wire.text(t, "key", limit=250): str(t.get("value", "")) for t in tags}
+
+    def work(ctx: Context) -> None:
+        now_ms = wire.millis(ctx.clock.now()) or 0
+        points = [_metric(m, now_ms) for m in metrics]
+        if param_map:
+            tracking.log_params(ctx, rid, param_map)
+        if tag_map:
+            tracking.set_tags(ctx, rid, tag_map)
+        if points:
+            tracking.log_metrics(ctx, rid, points)
+
+    await wire.call(caller, work, write=True)
+    return ok()
+
+
+@router.post(f"{API}/runs/set-tag")
+async def set_tag(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
+    key = wire.text(data, "key", limit=250)
+    value = str(data.get("value", ""))
+    await wire.call(caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True)
+    return ok()
+
+
+@router.post(f"{API}/runs/delete-tag")
+async def delete_tag(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id"))
+    key = wire.text(data, "key", limit=250)
+    await wire.call(caller, lambda ctx: tracking.delete_tag(ctx, rid, key), write=True)
+    return ok()
+
+
+@router.post(f"{API}/runs/search")
+async def search_runs(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
+    limit = wire.integer(data.get("max_results") or 1000, "max_results")
+    if not 1 <= limit <= MAX_SEARCH:
+        raise InvalidInput(f"max_results must be 1 to {MAX_SEARCH}")
+    view = VIEWS.get(str(data.get("run_view_type") or "ACTIVE_ONLY"), ("active",))
+    offset = grammar.decode_token(data.get("page_token"))
+    order = [str(o) for o in data.get("order_by") or []]
+    filter_string = data.get("filter")
+
+    def work(ctx: Context) -> dict[str, Any]:
+        infos = {e.id: e.number for e in (experiments.by_number(ctx, n) for n in numbers)}
+        runs, more = tracking.search_runs(
+            ctx,
+            list(infos),
+            filter_string=filter_string,
+            order_by=order,
+            lifecycle=view,
+            limit=limit,
+            offset=offset,
+        )
+        payload: dict[str, Any] = {"runs": [wire.run(r, infos[r.experiment_id]) for r in runs]}
+        if more:
+            payload["next_page_token"] = grammar.encode_token(offset + limit)
+        return payload
+
+    return ok(await wire.call(caller, work, write=False))
+
+
+@router.get(f"{API}/metrics/get-history")
+async def get_metric_history(request: Request, caller: CallerDep) -> JSONResponse:
+    params = wire.query(request)
+    rid = wire.run_id(wire.required(params, "run_id", "run_uuid"))
+    key = wire.text(params, "metric_key", limit=250)
+    limit = min(
+        wire.integer(params.get("max_results") or HISTORY_PAGE, "max_results"), HISTORY_PAGE
+    )
+    if limit < 1:
+        raise InvalidInput("max_results must be positive")
+    offset = grammar.decode_token(params.get("page_token"))
+
+    def work(ctx: Context) -> dict[str, Any]:
+        points = tracking.metric_page(ctx, rid, key, offset=offset, limit=limit + 1)
+        payload: dict[str, Any] = {"metrics": [wire.metric(p) for p in points[:limit]]}
+        if len(points) > limit:
+            payload["next_page_token"] = grammar.encode_token(offset + limit)
+        return payload
+
+    return ok(await wire.call(caller, work, write=False))
+
+
+@router.post(f"{API}/runs/outputs")
+async def log_outputs(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id"))
+    model_ids = [str(m.get("model_id")) for m in data.get("models") or [] if isinstance(m, dict)]
+
+    def work(ctx: Context) -> None:
+        tracking.run_project_id(ctx, rid, Role.CONTRIBUTOR)
+        for model_id in model_ids:
+            logged_models.get(ctx, model_id)
+
+    await wire.call(caller, work, write=False)
+    return ok()
+
+
+@router.get("/api/3.0/mlflow/server-info")
+async def server_info() -> JSONResponse:
+    return ok(
+        {
+            "store_type": "Loopwise",
+            "workspaces_enabled": False,
+            "multipart_uploads_enabled": False,
+            "multipart_downloads_enabled": False,
+        }
+    )
+
+
+# --- proxied artifacts -----------------------------------------------------------------
+
+
+def _root(ctx: Context, path: str, needed: Role) -> tuple[Path, str]:
+    """The folder and the remaining path for ``<exp>/<run>/artifacts/...`` or
+    ``<exp>/models/<model_id>/artifacts/...``."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) >= 3 and parts[2] == "artifacts":
+        rid = wire.run_id(parts[1])
+        return artifacts.run_folder(ctx, rid, needed), "/".join(parts[3:])
+    if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
+        return logged_models.folder(ctx, parts[2], needed), "/".join(parts[4:])
+    raise NotFound(f"no artifact location {path!r}")
+
+
+@router.get(ARTIFACTS)
+async def list_artifacts(request: Request, caller: CallerDep) -> JSONResponse:
+    path = str(request.query_params.get("path") or "")
+
+    def work(ctx: Context) -> dict[str, Any]:
+        try:
+            root, rest = _root(ctx, path, Role.VIEWER)
+        except NotFound:
+            return {}
+        listing = artifacts.list_in(root, rest)
+        if listing is None or (
+            len(listing) == 1 and not listing[0].is_dir and listing[0].path == rest
+        ):
+            return {}  # a file, or nothing: MLflow clients expect an empty object
+        prefix = f"{rest}/" if rest else ""
+        files = []
+        for item in listing:
+            entry: dict[str, Any] = {"path": item.path.removeprefix(prefix), "is_dir": item.is_dir}
+            if not item.is_dir:
+                entry["file_size"] = item.size
+            files.append(entry)
+        return {"files": files}
+
+    return ok(await wire.call(caller, work, write=False))
+
+
+@router.get(ARTIFACTS + "/{path:path}")
+async def download_artifact(path: str, caller: CallerDep) -> Response:
+    def work(ctx: Context) -> Path:
+        root, rest = _root(ctx, path, Role.VIEWER)
+        target = artifacts.file_in(root, rest)
+        if target is None:
+            raise NotFound(f"no artifact {path!r}")
+        return target
+
+    target = await wire.call(caller, work, write=False)
+    return FileResponse(target)
+
+
+def _store(caller: Caller, path: str, tmp: Path) -> None:
+    with caller.read() as ctx:
+        root, rest = _root(ctx, path, Role.CONTRIBUTOR)
+        artifacts.store_in(root, rest, tmp, ctx.settings.max_artifact_bytes)
+
+
+@router.put(ARTIFACTS + "/{path:path}")
+async def upload_artifact(path: str, request: Request, caller: CallerDep) -> JSONResponse:
+    limit = caller.state.settings.max_artifact_bytes
+    fd, tmp_name = tempfile.mkstemp(dir=caller.state.artifact_tmp)
+    tmp = Path(tmp_name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"artifact exceeds the {limit}-byte limit")
+                out.write(chunk)
+        await run_in_threadpool(_store, caller, path, tmp)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ok()

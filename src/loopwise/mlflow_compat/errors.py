@@ -1,0 +1,46 @@
+"""MLflow's error body and codes for Loopwise errors (see shared reference, section 4).
+
+Client mistakes are always 4xx: the MLflow client retries 5xx, 429 and 408.
+"""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+from loopwise.core import errors
+
+PREFIXES = ("/api/2.0/mlflow", "/api/3.0/mlflow", "/ajax-api/2.0/mlflow")
+
+_CODES: list[tuple[type[errors.LoopwiseError], int, str]] = [
+    (errors.NotFound, 404, "RESOURCE_DOES_NOT_EXIST"),
+    (errors.AlreadyExists, 400, "RESOURCE_ALREADY_EXISTS"),
+    (errors.Conflict, 400, "INVALID_PARAMETER_VALUE"),
+    (errors.InvalidInput, 400, "INVALID_PARAMETER_VALUE"),
+    (errors.Unauthenticated, 401, "UNAUTHENTICATED"),
+    (errors.PermissionDenied, 403, "PERMISSION_DENIED"),
+    (errors.DatabaseOutOfDate, 503, "TEMPORARILY_UNAVAILABLE"),
+]
+_BY_STATUS = {
+    404: "ENDPOINT_NOT_FOUND",
+    405: "ENDPOINT_NOT_FOUND",
+    401: "UNAUTHENTICATED",
+    400: "INVALID_PARAMETER_VALUE",
+    403: "PERMISSION_DENIED",
+    413: "INVALID_PARAMETER_VALUE",
+}
+
+
+def is_mlflow(path: str) -> bool:
+    return path.startswith(PREFIXES)
+
+
+def status_and_code(error: errors.LoopwiseError) -> tuple[int, str]:
+    for cls, status, code in _CODES:
+        if isinstance(error, cls):
+            return status, code
+    return 500, "INTERNAL_ERROR"
+
+
+def render(status: int, message: str, code: str | None = None) -> JSONResponse:
+    code = code or _BY_STATUS.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+    return JSONResponse({"error_code": code, "message": message}, status_code=status)

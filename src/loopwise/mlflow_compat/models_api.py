@@ -1,0 +1,333 @@
+"""MLflow model-registry and logged-model endpoints, mapped onto Loopwise's registry.
+
+Stages: MLflow's None/Staging/Production/Archived are Loopwise's none/staging/
+production/archived (a canary shows as Staging). A registered model created without a
+project lives in the default MLflow project until its first version, then moves to the
+project of that version's run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from loopwise.accounts.models import Role
+from loopwise.core.context import Context
+from loopwise.core.errors import InvalidInput, NotFound
+from loopwise.mlflow_compat import wire
+from loopwise.mlflow_compat.api import API, ok
+from loopwise.registry import service as registry
+from loopwise.registry.models import ModelVersion, RegisteredModel, Stage, can_move
+from loopwise.tracking import experiments, logged_models
+from loopwise.tracking import service as tracking
+from loopwise.tracking.logged_models import LoggedModel
+from loopwise.web.deps import CallerDep
+
+router = APIRouter(tags=["mlflow"])
+TO_MLFLOW = {
+    Stage.NONE: "None",
+    Stage.STAGING: "Staging",
+    Stage.CANARY: "Staging",
+    Stage.PRODUCTION: "Production",
+    Stage.ARCHIVED: "Archived",
+}
+FROM_MLFLOW = {
+    "none": Stage.NONE,
+    "staging": Stage.STAGING,
+    "production": Stage.PRODUCTION,
+    "archived": Stage.ARCHIVED,
+}
+
+
+def _version(v: ModelVersion) -> dict[str, Any]:
+    created, updated = wire.millis(v.created_at), wire.millis(v.updated_at)
+    return {
+        "name": v.model,
+        "version": str(v.version),
+        "creation_timestamp": created,
+        "last_updated_timestamp": updated,
+        "current_stage": TO_MLFLOW[v.stage],
+        "description": v.description,
+        "source": v.source,
+        "run_id": wire.mlflow_run_id(v.run_id) if v.run_id else "",
+        "status": "READY",
+        "run_link": "",
+        "aliases": list(v.aliases),
+        "tags": [],
+    }
+
+
+def _model(ctx: Context, m: RegisteredModel, *, latest: bool = True) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": m.name,
+        "creation_timestamp": wire.millis(m.created_at),
+        "last_updated_timestamp": wire.millis(m.updated_at),
+        "description": m.description,
+        "aliases": [{"alias": a, "version": str(v)} for a, v in m.aliases.items()],
+        "tags": [],
+    }
+    if latest:
+        newest: dict[Stage, ModelVersion] = {}
+        for v in registry.list_versions(ctx, m.name):  # newest first
+            newest.setdefault(v.stage, v)
+        payload["latest_versions"] = [_version(v) for v in newest.values()]
+    return payload
+
+
+def _default_project(ctx: Context) -> str:
+    return experiments.default_experiment(ctx).project_key
+
+
+@router.post(f"{API}/registered-models/create")
+async def create_registered_model(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    name = wire.text(data, "name", limit=200)
+    description = str(data.get("description") or "")
+
+    def work(ctx: Context) -> dict[str, Any]:
+        model = registry.create_model(ctx, _default_project(ctx), name, description)
+        return _model(ctx, model, latest=False)
+
+    return ok({"registered_model": await wire.call(caller, work, write=True)})
+
+
+@router.get(f"{API}/registered-models/get")
+async def get_registered_model(request: Request, caller: CallerDep) -> JSONResponse:
+    name = wire.text(wire.query(request), "name", limit=200)
+    data = await wire.call(
+        caller, lambda ctx: _model(ctx, registry.get_model(ctx, name)), write=False
+    )
+    return ok({"registered_model": data})
+
+
+@router.api_route(f"{API}/registered-models/search", methods=["GET", "POST"])
+async def search_registered_models(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request) if request.method == "POST" else wire.query(request)
+    wanted = str(data.get("filter") or "").strip()
+
+    def work(ctx: Context) -> list[dict[str, Any]]:
+        models = registry.list_models(ctx)
+        if wanted:
+            name = wanted.split("=", 1)[-1].strip().strip("'\"")
+            models = [m for m in models if m.name == name]
+        return [_model(ctx, m) for m in models]
+
+    return ok({"registered_models": await wire.call(caller, work, write=False)})
+
+
+@router.post(f"{API}/registered-models/alias")
+async def set_alias(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    name, alias = wire.text(data, "name", limit=200), wire.text(data, "alias", limit=100)
+    version = wire.integer(wire.required(data, "version"), "version")
+    await wire.call(caller, lambda ctx: registry.set_alias(ctx, name, alias, version), write=True)
+    return ok()
+
+
+@router.delete(f"{API}/registered-models/alias")
+async def delete_alias(request: Request, caller: CallerDep) -> JSONResponse:
+    data = {**wire.query(request), **(await wire.body(request))}
+    name, alias = wire.text(data, "name", limit=200), wire.text(data, "alias", limit=100)
+    await wire.call(caller, lambda ctx: registry.delete_alias(ctx, name, alias), write=True)
+    return ok()
+
+
+@router.get(f"{API}/registered-models/alias")
+async def get_by_alias(request: Request, caller: CallerDep) -> JSONResponse:
+    params = wire.query(request)
+    name, alias = wire.text(params, "name", limit=200), wire.text(params, "alias", limit=100)
+    v = await wire.call(
+        caller, lambda ctx: registry.version_by_alias(ctx, name, alias), write=False
+    )
+    return ok({"model_version": _version(v)})
+
+
+def _run_of_source(source: str) -> str | None:
+    """The run behind ``runs:/<id>/...`` or ``mlflow-artifacts:/<exp>/<id>/artifacts/...``."""
+    if source.startswith("runs:/"):
+        return wire.run_id(source[len("runs:/") :].split("/")[0])
+    if source.startswith("mlflow-artifacts:/"):
+        parts = source[len("mlflow-artifacts:/") :].strip("/").split("/")
+        if len(parts) >= 3 and parts[2] == "artifacts":
+            return wire.run_id(parts[1])
+    return None
+
+
+@router.post(f"{API}/model-versions/create")
+async def create_model_version(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    name = wire.text(data, "name", limit=200)
+    source = str(data.get("source") or "")
+    model_id = data.get("model_id")
+    if model_id and not source:
+        source = f"models:/{model_id}"
+    raw_run = data.get("run_id")
+    rid = wire.run_id(raw_run) if raw_run else _run_of_source(source)
+
+    def work(ctx: Context) -> dict[str, Any]:
+        run_id = rid
+        if run_id is None and model_id:
+            run_id = logged_models.get(ctx, str(model_id)).source_run_id
+        if run_id is not None:
+            run = tracking.get_run(ctx, run_id)
+            registry.adopt(ctx, name, run.project_key)
+        v = registry.create_version(
+            ctx, name, run_id=run_id, source=source, description=str(data.get("description") or "")
+        )
+        return _version(v)
+
+    return ok({"model_version": await wire.call(caller, work, write=True)})
+
+
+@router.get(f"{API}/model-versions/get")
+async def get_model_version(request: Request, caller: CallerDep) -> JSONResponse:
+    params = wire.query(request)
+    name = wire.text(params, "name", limit=200)
+    version = wire.integer(wire.required(params, "version"), "version")
+    v = await wire.call(caller, lambda ctx: registry.get_version(ctx, name, version), write=False)
+    return ok({"model_version": _version(v)})
+
+
+@router.post(f"{API}/model-versions/transition-stage")
+async def transition_stage(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    name = wire.text(data, "name", limit=200)
+    version = wire.integer(wire.required(data, "version"), "version")
+    stage = FROM_MLFLOW.get(str(wire.required(data, "stage")).lower())
+    if stage is None:
+        raise InvalidInput(f"Invalid Model Version stage: {data.get('stage')!r}")
+
+    def work(ctx: Context) -> dict[str, Any]:
+        current = registry.get_version(ctx, name, version).stage
+        if (
+            not can_move(current, stage)
+            and stage is Stage.PRODUCTION
+            and can_move(current, Stage.STAGING)
+        ):
+            registry.transition(ctx, name, version, Stage.STAGING, reason="via MLflow")
+        return _version(registry.transition(ctx, name, version, stage, reason="via MLflow"))
+
+    return ok({"model_version": await wire.call(caller, work, write=True)})
+
+
+@router.get(f"{API}/model-versions/get-download-uri")
+async def get_download_uri(request: Request, caller: CallerDep) -> JSONResponse:
+    params = wire.query(request)
+    name = wire.text(params, "name", limit=200)
+    version = wire.integer(wire.required(params, "version"), "version")
+
+    def work(ctx: Context) -> str:
+        v = registry.get_version(ctx, name, version)
+        return download_uri(ctx, v.source)
+
+    return ok({"artifact_uri": await wire.call(caller, work, write=False)})
+
+
+def download_uri(ctx: Context, source: str) -> str:
+    if source.startswith("models:/m-"):
+        model = logged_models.get(ctx, source[len("models:/") :].split("/")[0])
+        return _model_artifact_uri(model)
+    if source.startswith("runs:/"):
+        rid = _run_of_source(source)
+        if rid is None:
+            raise NotFound(f"cannot resolve {source!r}")
+        run = tracking.get_run(ctx, rid)
+        number = experiments.numbers(ctx, {run.experiment_id})[run.experiment_id]
+        rest = "/".join(source[len("runs:/") :].split("/")[1:])
+        return f"mlflow-artifacts:/{number}/{wire.mlflow_run_id(rid)}/artifacts/{rest}".rstrip("/")
+    return source
+
+
+# --- logged models ---------------------------------------------------------------------
+
+
+def _model_artifact_uri(m: LoggedModel) -> str:
+    return f"mlflow-artifacts:/{m.experiment_number}/models/{m.id}/artifacts"
+
+
+def _logged(m: LoggedModel) -> dict[str, Any]:
+    info = {
+        "model_id": m.id,
+        "experiment_id": str(m.experiment_number),
+        "name": m.name,
+        "creation_timestamp_ms": wire.millis(m.created_at),
+        "last_updated_timestamp_ms": wire.millis(m.updated_at),
+        "artifact_uri": _model_artifact_uri(m),
+        "status": m.status,
+        "model_type": m.model_type,
+        "tags": [{"key": k, "value": v} for k, v in m.tags.items()],
+    }
+    if m.source_run_id:
+        info["source_run_id"] = wire.mlflow_run_id(m.source_run_id)
+    return {
+        "info": info,
+        "data": {"params": [{"key": k, "value": v} for k, v in m.params.items()], "metrics": []},
+    }
+
+
+def _pairs(items: Any) -> dict[str, str]:
+    return {
+        str(t["key"]): str(t.get("value", ""))
+        for t in items or []
+        if isinstance(t, dict) and "key" in t
+    }
+
+
+@router.post(f"{API}/logged-models")
+async def create_logged_model(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    number = wire.experiment_number(wire.required(data, "experiment_id"))
+    name = wire.text(data, "name", limit=250)
+    source = wire.run_id(data["source_run_id"]) if data.get("source_run_id") else None
+
+    def work(ctx: Context) -> dict[str, Any]:
+        info = experiments.by_number(ctx, number, Role.CONTRIBUTOR)
+        model = logged_models.create(
+            ctx,
+            info.id,
+            name,
+            source_run_id=source,
+            model_type=str(data.get("model_type") or ""),
+            tags=_pairs(data.get("tags")),
+            params=_pairs(data.get("params")),
+        )
+        return _logged(model)
+
+    return ok({"model": await wire.call(caller, work, write=True)})
+
+
+@router.get(f"{API}/logged-models/{{model_id}}")
+async def get_logged_model(model_id: str, caller: CallerDep) -> JSONResponse:
+    model = await wire.call(caller, lambda ctx: logged_models.get(ctx, model_id), write=False)
+    return ok({"model": _logged(model)})
+
+
+@router.patch(f"{API}/logged-models/{{model_id}}")
+async def finalize_logged_model(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    status = str(data.get("status") or "") or None
+    model = await wire.call(
+        caller, lambda ctx: logged_models.update(ctx, model_id, status=status), write=True
+    )
+    return ok({"model": _logged(model)})
+
+
+@router.patch(f"{API}/logged-models/{{model_id}}/tags")
+async def set_logged_model_tags(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
+    tags = _pairs((await wire.body(request)).get("tags"))
+    await wire.call(caller, lambda ctx: logged_models.update(ctx, model_id, tags=tags), write=True)
+    return ok()
+
+
+@router.post(f"{API}/logged-models/search")
+async def search_logged_models(request: Request, caller: CallerDep) -> JSONResponse:
+    data = await wire.body(request)
+    numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
+
+    def work(ctx: Context) -> list[dict[str, Any]]:
+        ids = [experiments.by_number(ctx, n).id for n in numbers]
+        return [_logged(m) for m in logged_models.search(ctx, ids, data.get("filter"))]
+
+    return ok({"models": await wire.call(caller, work, write=False)})

@@ -1,0 +1,183 @@
+"""Request parsing and response shapes of the MLflow wire protocol."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from loopwise.core.context import Context
+from loopwise.core.errors import InvalidInput
+from loopwise.tracking.experiments import ExperimentInfo
+from loopwise.tracking.models import MetricPoint, Run
+from loopwise.web.deps import Caller
+
+T = TypeVar("T")
+STATUS = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
+USER_TAG = "mlflow.user"
+RUN_NAME_TAG = "mlflow.runName"
+
+
+async def body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)  # stdlib json: MLflow clients may send bare NaN tokens
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"malformed JSON body: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return data
+
+
+def query(request: Request) -> dict[str, Any]:
+    return dict(request.query_params)
+
+
+def required(data: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` present; MLflow's message when none is."""
+    for name in names:
+        value = data.get(name)
+        if value is not None and value != "":
+            return value
+    raise InvalidInput(f"Missing value for required parameter '{names[0]}'")
+
+
+def text(data: dict[str, Any], *names: str, limit: int = 8000) -> str:
+    value = required(data, *names)
+    if not isinstance(value, str):
+        raise InvalidInput(f"Invalid value {value!r} for parameter '{names[0]}' supplied")
+    if len(value) > limit:
+        raise InvalidInput(f"'{names[0]}' exceeds the maximum length of {limit}")
+    return value
+
+
+def integer(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+
+
+def number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)  # "NaN", "Infinity", "1.5": protobuf JSON doubles
+        except ValueError:
+            pass
+    raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+
+
+def experiment_number(value: Any) -> int:
+    try:
+        return integer(value, "experiment_id")
+    except InvalidInput:
+        raise InvalidInput(
+            f"Invalid value {value!r} for parameter 'experiment_id' supplied"
+        ) from None
+
+
+def run_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"Invalid value {value!r} for parameter 'run_id' supplied")
+    return value if value.startswith("run_") else f"run_{value}"
+
+
+def mlflow_run_id(run_id: str) -> str:
+    return run_id.removeprefix("run_")
+
+
+def millis(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def from_millis(value: Any, name: str) -> datetime:
+    ms = integer(value, name)
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied") from exc
+
+
+def double(value: float) -> float | str:
+    """Protobuf JSON spells non-finite doubles as strings."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def metric(point: MetricPoint) -> dict[str, Any]:
+    return {
+        "key": point.key,
+        "value": double(point.value),
+        "timestamp": point.timestamp,
+        "step": point.step,
+    }
+
+
+def experiment(info: ExperimentInfo) -> dict[str, Any]:
+    return {
+        "experiment_id": str(info.number),
+        "name": info.mlflow_name,
+        "artifact_location": f"mlflow-artifacts:/{info.number}",
+        "lifecycle_stage": info.lifecycle_stage,
+        "creation_time": info.created_at_ms,
+        "last_update_time": info.created_at_ms,
+        "tags": [{"key": k, "value": v} for k, v in info.tags.items()],
+    }
+
+
+def run_info(run: Run, number: int) -> dict[str, Any]:
+    rid = mlflow_run_id(run.id)
+    info = {
+        "run_uuid": rid,
+        "run_id": rid,
+        "experiment_id": str(number),
+        "run_name": run.name,
+        "user_id": run.tags.get(USER_TAG, ""),
+        "status": STATUS[run.status.value],
+        "start_time": millis(run.start_time),
+        "artifact_uri": f"mlflow-artifacts:/{number}/{rid}/artifacts",
+        "lifecycle_stage": run.lifecycle_stage,
+    }
+    if run.end_time is not None:
+        info["end_time"] = millis(run.end_time)
+    return info
+
+
+def run(run: Run, number: int) -> dict[str, Any]:
+    return {
+        "info": run_info(run, number),
+        "data": {
+            "metrics": [metric(p) for p in run.metrics.values()],
+            "params": [{"key": k, "value": v} for k, v in run.params.items()],
+            "tags": [{"key": k, "value": v} for k, v in run.tags.items()],
+        },
+        "inputs": {},
+        "outputs": {},
+    }
+
+
+async def call(caller: Caller, fn: Callable[[Context], T], *, write: bool) -> T:
+    """Run a use case in one transaction on a worker thread."""
+
+    def work() -> T:
+        with caller.write() if write else caller.read() as ctx:
+            return fn(ctx)
+
+    return await run_in_threadpool(work)

@@ -1,0 +1,374 @@
+"""The run filter grammar (MLflow's ``search_runs`` syntax) and its translation to SQL.
+
+    filter  := clause ("AND" clause)*
+    clause  := ident op value | ident ("IN" | "NOT IN") "(" value ("," value)* ")"
+    ident   := [metrics|params|tags|attributes "."] key   (key may be `quoted` or "quoted")
+    op      := = | != | > | >= | < | <= | LIKE | ILIKE
+    order   := ident ["ASC" | "DESC"]
+
+Metrics compare numerically against each run's latest value; params and tags compare
+as strings; attributes are status, run_name, run_id, start_time, end_time and user_id.
+Metric filters read the latest-value summary table, never the full history.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Select
+
+from loopwise.core.errors import InvalidInput
+from loopwise.tracking.tables import LatestMetricRow, ParamRow, RunRow, TagRow
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
+      | '(?P<sq>(?:[^'\\]|\\.)*)'
+      | "(?P<dq>(?:[^"\\]|\\.)*)"
+      | `(?P<bq>[^`]*)`
+      | (?P<op>!=|>=|<=|=|>|<|\(|\)|,|\.)
+      | (?P<word>[A-Za-z_][\w\-:/]*)
+    )""",
+    re.VERBOSE,
+)
+_ENTITIES = {
+    "metrics": "metric",
+    "metric": "metric",
+    "params": "param",
+    "param": "param",
+    "parameters": "param",
+    "tags": "tag",
+    "tag": "tag",
+    "attributes": "attribute",
+    "attribute": "attribute",
+    "attr": "attribute",
+    "run": "attribute",
+}
+_ATTRIBUTES = {"status", "run_name", "run_id", "start_time", "end_time", "user_id", "run_uuid"}
+_NUMERIC_OPS = {"=", "!=", ">", ">=", "<", "<="}
+_STRING_OPS = {"=", "!=", "LIKE", "ILIKE"}
+STATUS_TO_MLFLOW = {
+    "running": "RUNNING",
+    "finished": "FINISHED",
+    "failed": "FAILED",
+    "killed": "KILLED",
+}
+USER_TAG = "mlflow.user"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num, str, op, word, ident
+    text: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    entity: str  # metric, param, tag, attribute
+    key: str
+    op: str
+    value: Any  # float, str, or tuple[str, ...] for IN
+
+
+@dataclass(frozen=True)
+class Order:
+    entity: str
+    key: str
+    descending: bool
+
+
+def _tokens(text: str) -> list[Token]:
+    out, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise InvalidInput(f"cannot parse the filter near {text[pos : pos + 20]!r}")
+        pos = m.end()
+        if m.group("num") is not None:
+            out.append(Token("num", m.group("num")))
+        elif m.group("sq") is not None:
+            out.append(Token("str", m.group("sq").replace("\\'", "'")))
+        elif m.group("dq") is not None:
+            out.append(Token("qstr", m.group("dq").replace('\\"', '"')))
+        elif m.group("bq") is not None:
+            out.append(Token("ident", m.group("bq")))
+        elif m.group("op") is not None:
+            out.append(Token("op", m.group("op")))
+        else:
+            out.append(Token("word", m.group("word")))
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.i = 0
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> Token:
+        tok = self.peek()
+        if tok is None:
+            raise InvalidInput("the filter ends too early")
+        self.i += 1
+        return tok
+
+    def word(self, *options: str) -> bool:
+        tok = self.peek()
+        if tok and tok.kind == "word" and tok.text.upper() in options:
+            self.i += 1
+            return True
+        return False
+
+    def identifier(self) -> tuple[str, str]:
+        first = self.take()
+        if first.kind not in ("word", "ident", "qstr"):
+            raise InvalidInput(f"expected a name like metrics.accuracy, got {first.text!r}")
+        nxt = self.peek()
+        if first.kind == "word" and nxt is not None and nxt.text == "." and nxt.kind == "op":
+            self.i += 1
+            entity = _ENTITIES.get(first.text.lower())
+            if entity is None:
+                raise InvalidInput(
+                    f"unknown entity {first.text!r}: use metrics., params., tags. or attributes."
+                )
+            key_tok = self.take()
+            if key_tok.kind not in ("word", "ident", "qstr", "num"):
+                raise InvalidInput(f"expected a key after {first.text}.")
+            key = key_tok.text
+            # dotted keys written bare: metrics.val.loss
+            while (
+                key_tok.kind == "word"
+                and (p := self.peek()) is not None
+                and p.kind == "op"
+                and p.text == "."
+            ):
+                self.i += 1
+                key += "." + self.take().text
+            return entity, key
+        return "attribute", first.text
+
+    def value(self) -> Any:
+        tok = self.take()
+        if tok.kind == "num":
+            return float(tok.text)
+        if tok.kind in ("str", "qstr"):
+            return tok.text
+        raise InvalidInput(f"expected a number or a quoted string, got {tok.text!r}")
+
+    def clause(self) -> Clause:
+        entity, key = self.identifier()
+        if self.word("NOT"):
+            if not self.word("IN"):
+                raise InvalidInput("expected IN after NOT")
+            return Clause(entity, key, "NOT IN", self.values())
+        if self.word("IN"):
+            return Clause(entity, key, "IN", self.values())
+        if self.word("LIKE"):
+            return Clause(entity, key, "LIKE", self.value())
+        if self.word("ILIKE"):
+            return Clause(entity, key, "ILIKE", self.value())
+        tok = self.take()
+        if tok.kind != "op" or tok.text not in _NUMERIC_OPS:
+            raise InvalidInput(f"expected a comparison after {key!r}, got {tok.text!r}")
+        return Clause(entity, key, tok.text, self.value())
+
+    def values(self) -> tuple[str, ...]:
+        if self.take().text != "(":
+            raise InvalidInput("IN needs a parenthesised list")
+        out = [str(self.value())]
+        while (tok := self.take()).text == ",":
+            out.append(str(self.value()))
+        if tok.text != ")":
+            raise InvalidInput("unclosed IN list")
+        return tuple(out)
+
+
+def parse_filter(text: str | None) -> list[Clause]:
+    if not text or not text.strip():
+        return []
+    parser = _Parser(text)
+    clauses = [parser.clause()]
+    while parser.peek() is not None:
+        if not parser.word("AND"):
+            raise InvalidInput(f"expected AND, got {parser.peek().text!r}")  # type: ignore[union-attr]
+        clauses.append(parser.clause())
+    for c in clauses:
+        _check(c)
+    return clauses
+
+
+def _check(c: Clause) -> None:
+    if c.entity == "metric":
+        if c.op not in _NUMERIC_OPS or not isinstance(c.value, float):
+            raise InvalidInput(f"metrics.{c.key} compares with numbers and = != > >= < <=")
+    elif c.entity in ("param", "tag"):
+        if c.op in ("IN", "NOT IN"):
+            return
+        if c.op not in _STRING_OPS or not isinstance(c.value, str):
+            raise InvalidInput(f"{c.entity}s.{c.key} compares with a quoted string")
+    else:
+        if c.key not in _ATTRIBUTES:
+            raise InvalidInput(f"unknown attribute {c.key!r}; known: {sorted(_ATTRIBUTES)}")
+        numeric = c.op in _NUMERIC_OPS and isinstance(c.value, float)
+        if c.key in ("start_time", "end_time") and not numeric:
+            raise InvalidInput(f"{c.key} compares with a number of milliseconds")
+
+
+def parse_order(items: Sequence[str]) -> list[Order]:
+    out = []
+    for item in items:
+        parser = _Parser(item)
+        entity, key = parser.identifier()
+        descending = False
+        if parser.word("DESC"):
+            descending = True
+        else:
+            parser.word("ASC")
+        if parser.peek() is not None:
+            raise InvalidInput(f"cannot order by {item!r}")
+        if entity == "attribute" and key not in _ATTRIBUTES:
+            raise InvalidInput(f"cannot order by attribute {key!r}")
+        out.append(Order(entity, key, descending))
+    return out
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    match op:
+        case "=":
+            return column == value
+        case "!=":
+            return column != value
+        case ">":
+            return column > value
+        case ">=":
+            return column >= value
+        case "<":
+            return column < value
+        case "<=":
+            return column <= value
+        case "LIKE":
+            return column.like(value)
+        case "ILIKE":
+            return func.lower(column).like(str(value).lower())
+        case "IN":
+            return column.in_(value)
+        case "NOT IN":
+            return column.not_in(value)
+    raise InvalidInput(f"unknown operator {op}")
+
+
+def _millis(value: float) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def condition(c: Clause) -> ColumnElement[bool]:
+    if c.entity == "metric":
+        return exists().where(
+            LatestMetricRow.run_id == RunRow.id,
+            LatestMetricRow.key == c.key,
+            LatestMetricRow.is_nan.is_(False),
+            _compare(LatestMetricRow.value, c.op, c.value),
+        )
+    if c.entity in ("param", "tag"):
+        table = ParamRow if c.entity == "param" else TagRow
+        return exists().where(
+            table.run_id == RunRow.id, table.key == c.key, _compare(table.value, c.op, c.value)
+        )
+    match c.key:
+        case "status":
+            to_ours = {v: k for k, v in STATUS_TO_MLFLOW.items()}
+            value = (
+                tuple(to_ours.get(v.upper(), v.lower()) for v in c.value)
+                if isinstance(c.value, tuple)
+                else to_ours.get(str(c.value).upper(), str(c.value).lower())
+            )
+            return _compare(RunRow.status, c.op, value)
+        case "run_name":
+            return _compare(RunRow.name, c.op, c.value)
+        case "run_id" | "run_uuid":
+
+            def full(v: str) -> str:
+                return v if v.startswith("run_") else f"run_{v}"
+
+            value = (
+                tuple(full(v) for v in c.value)
+                if isinstance(c.value, tuple)
+                else full(str(c.value))
+            )
+            return _compare(RunRow.id, c.op, value)
+        case "start_time":
+            return _compare(RunRow.start_time, c.op, _millis(c.value))
+        case "end_time":
+            return _compare(RunRow.end_time, c.op, _millis(c.value))
+        case "user_id":
+            return exists().where(
+                TagRow.run_id == RunRow.id,
+                TagRow.key == USER_TAG,
+                _compare(TagRow.value, c.op, c.value),
+            )
+    raise InvalidInput(f"unknown attribute {c.key!r}")
+
+
+def apply(query: Select[Any], clauses: Sequence[Clause], orders: Sequence[Order]) -> Select[Any]:
+    """Add the filter's conditions and the ordering (then start time desc, id) to a
+    ``select(RunRow)`` query."""
+    query = query.where(and_(true(), *(condition(c) for c in clauses)))
+    order_by: list[Any] = []
+    for i, o in enumerate(orders):
+        if o.entity == "attribute":
+            column = {
+                "status": RunRow.status,
+                "run_name": RunRow.name,
+                "run_id": RunRow.id,
+                "run_uuid": RunRow.id,
+                "start_time": RunRow.start_time,
+                "end_time": RunRow.end_time,
+            }.get(o.key)
+            if column is None:
+                raise InvalidInput(f"cannot order by attribute {o.key!r}")
+        else:
+            table = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}[o.entity]
+            alias = aliased(table, name=f"order_{i}")
+            query = query.outerjoin(alias, and_(alias.run_id == RunRow.id, alias.key == o.key))
+            column = alias.value
+        # missing values sort last either way, as in MLflow
+        order_by += [column.is_(None), column.desc() if o.descending else column.asc()]
+    return query.order_by(*order_by, RunRow.start_time.desc(), RunRow.id)
+
+
+def encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput("invalid page token") from exc
+    if offset < 0:
+        raise InvalidInput("invalid page token")
+    return offset
+
+
+__all__ = [
+    "Clause",
+    "Order",
+    "apply",
+    "decode_token",
+    "encode_token",
+    "parse_filter",
+    "parse_order",
+]
