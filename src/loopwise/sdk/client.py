@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx2 as httpx
 from pydantic import TypeAdapter
@@ -46,6 +47,19 @@ def _parse(kind: Any, data: Any) -> Any:
     if adapter is None:
         adapter = _adapters[kind] = TypeAdapter(kind)
     return adapter.validate_python(data)
+
+
+def _artifact_url(run_id: str, path: str) -> str:
+    """The artifact URL with each path part quoted.
+
+    Unquoted, "a?b" would become a query, "a#b" a fragment, "x%20y" would be decoded, and
+    HTTP clients silently resolve "../" before sending. Quoted, the server sees the path
+    as written and accepts or refuses it.
+    """
+    parts = [quote(part, safe="") for part in path.split("/")]
+    parts = ["%2E" * len(part) if part in (".", "..") else part for part in parts]
+    joined = "/".join(parts)
+    return f"/api/v1/runs/{quote(run_id, safe='')}/artifacts/{joined}"
 
 
 def _git_commit() -> str | None:
@@ -271,13 +285,12 @@ class Client(DataMethods, RegistryMethods):
         return _parse(Run, data)
 
     def upload_artifact(self, run_id: str, path: str, content: bytes | Path) -> ArtifactInfo:
+        url = _artifact_url(run_id, path)
         if isinstance(content, Path):
             with content.open("rb") as handle:
-                data = self._request(
-                    "PUT", f"/api/v1/runs/{run_id}/artifacts/{path}", content=handle.read()
-                )
+                data = self._request("PUT", url, content=handle.read())
         else:
-            data = self._request("PUT", f"/api/v1/runs/{run_id}/artifacts/{path}", content=content)
+            data = self._request("PUT", url, content=content)
         return _parse(ArtifactInfo, data)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
@@ -285,9 +298,10 @@ class Client(DataMethods, RegistryMethods):
         return _parse(list[ArtifactInfo], data)
 
     def download_artifact(self, run_id: str, path: str) -> bytes:
-        response = self._http.get(f"/api/v1/runs/{run_id}/artifacts/{path}")
+        url = _artifact_url(run_id, path)
+        response = self._http.get(url)
         if response.status_code >= 400:
-            self._request("GET", f"/api/v1/runs/{run_id}/artifacts/{path}")
+            self._request("GET", url)
         return response.content
 
     @contextmanager
@@ -380,10 +394,17 @@ class ActiveRun:
         return self.client.upload_artifact(self.id, artifact_path, text.encode())
 
     def end(self, status: str = "finished") -> Run:
+        """Send buffered metrics and end the run.
+
+        If the last metrics are refused, the run ends as failed, not finished: its
+        evidence is incomplete and must not support a hypothesis.
+        """
         try:
             self.flush()
-        finally:
-            self.run = self.client.finish_run(self.id, status)
+        except BaseException:
+            self.run = self.client.finish_run(self.id, "failed" if status == "finished" else status)
+            raise
+        self.run = self.client.finish_run(self.id, status)
         return self.run
 
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from loopwise.accounts import service as accounts
 from loopwise.core.clock import Clock
 from loopwise.core.context import Actor, Context
+from loopwise.core.errors import Conflict
 from loopwise.core.events import EventBus
 from loopwise.core.settings import Settings
 from loopwise.db.engine import Database
@@ -41,8 +44,14 @@ class AppState:
 
     def ensure_local_actor(self) -> Actor:
         if self.local_actor is None:
-            with self.db.session(write=True) as session:
-                self.local_actor = accounts.ensure_local_user(session, self.clock)
+            try:
+                with self.db.session(write=True) as session:
+                    self.local_actor = accounts.ensure_local_user(session, self.clock)
+            except (IntegrityError, Conflict):
+                # Concurrent first requests (PostgreSQL has no write lock): another one
+                # created the local user first. Its row is committed now; read it.
+                with self.db.session(write=True) as session:
+                    self.local_actor = accounts.ensure_local_user(session, self.clock)
         return self.local_actor
 
     @property
