@@ -55,10 +55,14 @@ def _linked_run_ids(ctx: Context, item_id: str) -> list[str]:
 def _refresh(ctx: Context, h: HypothesisRow) -> VerdictResult:
     """Recompute one verdict; store it and log it in history when it changed."""
     evidence = tracking.evidence(ctx, _linked_run_ids(ctx, h.item_id), h.metric_key)
+    # Judge no earlier than the latest reported end: a client whose clock runs ahead of
+    # the server's must not have its finished runs ignored until someone looks again.
+    ends = [e.end_time for e in evidence if e.end_time is not None]
+    now = max([ctx.clock.now(), *ends])
     result = compute_verdict(
         _criteria(h),
         [RunOutcome(e.run_id, e.status, e.end_time, e.value) for e in evidence],
-        ctx.clock.now(),
+        now,
     )
     changed = (
         result.verdict.value != h.verdict

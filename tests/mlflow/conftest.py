@@ -1,0 +1,25 @@
+"""The real ``mlflow`` client (a test extra) against a live Loopwise server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+
+# mlflow's own import-time and runtime warnings are not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def tracking_uri(live_server, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # fail fast, never retry
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("DO_NOT_TRACK", "true")
+    monkeypatch.chdir(tmp_path)  # the client may write scratch files
+    mlflow.set_tracking_uri(live_server.url)
+    mlflow.set_registry_uri(live_server.url)
+    yield live_server.url
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
