@@ -109,9 +109,10 @@ VALUES = [
         {"json": {"metrics": [{"key": "auc", "value": 1.0, "step": i} for i in range(10_001)]}}),
 ]
 DUPLICATES = [
-    Bad("duplicate project key", "POST", "/api/v1/projects", 409, "conflict",
+    # AlreadyExists is a Conflict (409) with a more specific code.
+    Bad("duplicate project key", "POST", "/api/v1/projects", 409, "already_exists",
         "project key 'CHURN' is taken", {"json": {"key": "CHURN", "name": "Again"}}),
-    Bad("duplicate project key other case", "POST", "/api/v1/projects", 409, "conflict",
+    Bad("duplicate project key other case", "POST", "/api/v1/projects", 409, "already_exists",
         "project key 'CHURN' is taken", {"json": {"key": "churn", "name": "Again"}}),
     Bad("param changed", "POST", "/api/v1/runs/{run}/params", 409, "conflict",
         "param 'lr' is already '0.1' on this run; params are immutable",

@@ -27,18 +27,19 @@ from loopwise.sdk.registry import RegistryMethods
 from loopwise.tracking.models import ArtifactInfo, MetricPoint, Run
 
 T = TypeVar("T")
-_ERRORS: dict[str, type[errors.LoopwiseError]] = {
-    cls.code: cls
-    for cls in (
-        errors.InvalidInput,
-        errors.TooLarge,
-        errors.NotFound,
-        errors.Conflict,
-        errors.Unauthenticated,
-        errors.PermissionDenied,
-        errors.DatabaseOutOfDate,
-    )
-}
+
+
+def _error_class(code: str) -> type[errors.LoopwiseError]:
+    """The library's exception for an error code: walks the whole tree, so a new subclass
+    (say ``AlreadyExists``) comes back as itself rather than as the bare base class."""
+    found: list[type[errors.LoopwiseError]] = [errors.LoopwiseError]
+    for cls in found:
+        if cls.code == code:
+            return cls
+        found.extend(cls.__subclasses__())
+    return errors.LoopwiseError
+
+
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
@@ -129,7 +130,7 @@ class Client(DataMethods, RegistryMethods):
                 code, message = body["code"], body["message"]
             except (ValueError, KeyError, TypeError):
                 code, message = "error", f"HTTP {response.status_code}: {response.text[:200]}"
-            raise _ERRORS.get(code, errors.LoopwiseError)(message)
+            raise _error_class(code)(message)
         if response.status_code == 204 or not response.content:
             return None
         if response.headers.get("content-type", "").startswith("application/json"):

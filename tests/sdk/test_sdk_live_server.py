@@ -1,0 +1,89 @@
+"""The SDK against a real server: uvicorn on loopback, real HTTP, no test transport."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import loopwise
+from loopwise.core.clock import FrozenClock
+from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from loopwise.planning.models import Verdict
+
+pytestmark = pytest.mark.store
+
+
+@pytest.fixture
+def remote(live_server: Any) -> Iterator[loopwise.Client]:
+    with loopwise.Client(live_server.url) as client:
+        yield client
+
+
+def test_a_whole_experiment_over_http(remote: loopwise.Client, clock: FrozenClock) -> None:
+    assert remote.me()["username"] == "local"
+    remote.create_project("CHURN", "Churn", charter={"problem": "customers leave"})
+    h = remote.create_hypothesis(
+        "CHURN",
+        "GBM beats the baseline",
+        statement="A GBM reaches 0.8 AUC",
+        metric="val_auc",
+        threshold=0.8,
+        time_box_end=clock.now() + timedelta(days=7),
+    )
+    blob = bytes(range(256)) * 100
+    with remote.start_run("CHURN", hypothesis=h.item.key, params={"lr": 0.05}) as run:
+        for epoch, auc in enumerate([0.61, 0.74, 0.83]):
+            run.log_metrics({"val_auc": auc, "loss": 1 / (epoch + 1)})
+        run.log_text("fine\n", "notes/pct%20 and space.txt")
+        run.client.upload_artifact(run.id, "model.bin", blob)
+        clock.advance(timedelta(hours=1))
+
+    stored = remote.get_run(run.id)
+    assert stored.status == "finished"
+    assert stored.params == {"lr": "0.05"}
+    assert [p.value for p in remote.metric_history(run.id, "val_auc")] == [0.61, 0.74, 0.83]
+    assert remote.download_artifact(run.id, "model.bin") == blob
+    # The name arrives exactly as written: "%20" is not decoded into a space.
+    assert [a.path for a in remote.list_artifacts(run.id, "notes")] == [
+        "notes/pct%20 and space.txt"
+    ]
+    assert remote.download_artifact(run.id, "notes/pct%20 and space.txt") == b"fine\n"
+
+    after = remote.get_hypothesis(h.item.key)
+    assert after.verdict is Verdict.SUPPORTED
+    assert (after.verdict_run_id, after.verdict_value) == (run.id, 0.83)
+    events = [(e.kind, e.from_value, e.to_value) for e in remote.item_history(h.item.key)]
+    assert ("verdict", "open", "supported") in events
+    assert [r.id for r in remote.list_runs("CHURN")] == [run.id]
+
+
+def test_errors_over_http_are_the_library_exceptions(remote: loopwise.Client) -> None:
+    with pytest.raises(NotFound, match="project 'NOPE' not found"):
+        remote.get_project("NOPE")
+    remote.create_project("CHURN", "Churn")
+    with pytest.raises(AlreadyExists, match="is taken") as caught:
+        remote.create_project("CHURN", "Again")
+    assert isinstance(caught.value, Conflict)  # callers catching Conflict still catch it
+    run = remote.create_run("CHURN")
+    with pytest.raises(InvalidInput, match="may not contain '..'"):
+        remote.upload_artifact(run.id, "../../escape.txt", b"x")
+    with pytest.raises(InvalidInput, match="malformed JSON|Input should be"):
+        remote._request(
+            "POST",
+            f"/api/v1/runs/{run.id}/metrics",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
+
+
+def test_client_reads_the_url_from_the_environment(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOOPWISE_URL", live_server.url)
+    with loopwise.Client() as client:
+        assert client.list_projects() == []
+        client.create_project("ENV", "From the environment")
+        assert [p.key for p in client.list_projects()] == ["ENV"]
