@@ -21,7 +21,7 @@ from loopwise.tracking import artifacts, experiments, logged_models
 from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunStatus
-from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
+from loopwise.tracking.schemas import RunCreate, RunFinish
 from loopwise.web.deps import Caller, CallerDep
 
 router = APIRouter(tags=["mlflow"])
@@ -225,21 +225,27 @@ async def log_param(request: Request, caller: CallerDep) -> JSONResponse:
     return ok()
 
 
-def _metric(item: Any, now_ms: int) -> MetricIn:
+_KEY = re.compile(r"^[A-Za-z0-9_\-. /:]{1,250}$")
+_INT64 = 2**62
+
+
+def _metric(item: Any) -> tuple[str, int, int | None, float]:
+    """(key, step, timestamp or None, value), validated like the native API."""
     if not isinstance(item, dict):
         raise InvalidInput("each metric must be an object")
     key = wire.text(item, "key", limit=250)
+    if not _KEY.match(key):
+        raise InvalidInput(
+            f"Invalid metric name {key!r}: use letters, digits, '_', '-', '.', ' ', '/', ':'"
+        )
     value = wire.number(item.get("value"), "value")
     timestamp = (
-        wire.integer(item["timestamp"], "timestamp")
-        if item.get("timestamp") is not None
-        else now_ms
+        wire.integer(item["timestamp"], "timestamp") if item.get("timestamp") is not None else None
     )
     step = wire.integer(item.get("step") or 0, "step")
-    try:
-        return MetricIn(key=key, value=value, step=step, timestamp=timestamp)
-    except ValueError as exc:
-        raise InvalidInput(f"Invalid metric {key!r}: {str(exc).splitlines()[-1]}") from exc
+    if abs(step) > _INT64 or (timestamp is not None and not 0 <= timestamp <= _INT64):
+        raise InvalidInput(f"Invalid value for 'step' or 'timestamp' of metric {key!r}")
+    return key, step, timestamp, value
 
 
 @router.post(f"{API}/runs/log-metric")
@@ -247,11 +253,8 @@ async def log_metric(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
 
-    def work(ctx: Context) -> int:
-        point = _metric(data, wire.millis(ctx.clock.now()) or 0)
-        return tracking.log_metrics(ctx, rid, [point])
-
-    await wire.call(caller, work, write=True)
+    point = _metric(data)
+    await wire.call(caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True)
     return ok()
 
 
@@ -271,15 +274,15 @@ async def log_batch(request: Request, caller: CallerDep) -> JSONResponse:
     param_map = {wire.text(p, "key", limit=250): str(p.get("value", "")) for p in params}
     tag_map = {wire.text(t, "key", limit=250): str(t.get("value", "")) for t in tags}
 
+    points = [_metric(m) for m in metrics]
+
     def work(ctx: Context) -> None:
-        now_ms = wire.millis(ctx.clock.now()) or 0
-        points = [_metric(m, now_ms) for m in metrics]
         if param_map:
             tracking.log_params(ctx, rid, param_map)
         if tag_map:
             tracking.set_tags(ctx, rid, tag_map)
         if points:
-            tracking.log_metrics(ctx, rid, points)
+            tracking.log_tuples(ctx, rid, points)
 
     await wire.call(caller, work, write=True)
     return ok()

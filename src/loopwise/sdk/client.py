@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -277,6 +277,48 @@ class Client(DataMethods, RegistryMethods):
         result = self._request("POST", f"/api/v1/runs/{run_id}/metrics", json=body)
         return int(result["count"])
 
+    def log_metric_columns(
+        self,
+        run_id: str,
+        key: str,
+        steps: Sequence[int] | Any,
+        values: Sequence[float] | Any,
+        timestamps: Sequence[int] | Any | None = None,
+    ) -> int:
+        """Log one metric as parallel arrays (lists or NumPy arrays): the fast path for
+        long series. Sent in pages of ``COLUMN_PAGE`` points."""
+        steps, values = _as_list(steps), [_json_value(v) for v in _as_list(values)]
+        stamps = None if timestamps is None else _as_list(timestamps)
+        total = 0
+        for i in range(0, len(steps), COLUMN_PAGE):
+            body: dict[str, Any] = {
+                "key": key,
+                "steps": steps[i : i + COLUMN_PAGE],
+                "values": values[i : i + COLUMN_PAGE],
+            }
+            if stamps is not None:
+                body["timestamps"] = stamps[i : i + COLUMN_PAGE]
+            result = self._request("POST", f"/api/v1/runs/{run_id}/metric-columns", json=body)
+            total += int(result["count"])
+        return total
+
+    def metric_columns(self, run_id: str, key: str) -> dict[str, list[Any]]:
+        """A metric's whole history as parallel arrays: steps, timestamps, values
+        (non-finite values as floats), read page by page."""
+        out: dict[str, list[Any]] = {"steps": [], "timestamps": [], "values": []}
+        offset: int | None = 0
+        while offset is not None:
+            page = self._request(
+                "GET",
+                f"/api/v1/runs/{run_id}/metric-columns",
+                params={"key": key, "offset": offset},
+            )
+            out["steps"] += page["steps"]
+            out["timestamps"] += page["timestamps"]
+            out["values"] += [float(v) for v in page["values"]]
+            offset = page["next_offset"]
+        return out
+
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
         data = self._request("GET", f"/api/v1/runs/{run_id}/metric-history", params={"key": key})
         return _parse(list[MetricPoint], data)
@@ -380,6 +422,14 @@ class ActiveRun:
             batch, self._buffer = self._buffer, []
             self.client.log_metrics(self.id, batch)
 
+    def log_series(
+        self, key: str, values: Sequence[float] | Any, steps: Sequence[int] | Any | None = None
+    ) -> None:
+        """Log a whole series at once (columnar fast path); steps default to 0..n-1."""
+        values = _as_list(values)
+        steps = list(range(len(values))) if steps is None else _as_list(steps)
+        self.client.log_metric_columns(self.id, key, steps, values)
+
     def log_artifact(
         self, local_path: str | Path, artifact_path: str | None = None
     ) -> ArtifactInfo:
@@ -407,6 +457,14 @@ class ActiveRun:
             raise
         self.run = self.client.finish_run(self.id, status)
         return self.run
+
+
+COLUMN_PAGE = 200_000
+
+
+def _as_list(values: Any) -> list[Any]:
+    """Lists, tuples and NumPy arrays (``tolist`` gives plain Python numbers)."""
+    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def _json_value(value: float) -> float | str:

@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from loopwise.core.errors import InvalidInput, TooLarge
 from loopwise.planning import hypotheses
-from loopwise.tracking import artifacts, service
+from loopwise.tracking import artifacts, series, service
 from loopwise.tracking.models import ArtifactInfo, Experiment, MetricPoint, Run, RunStatus
 from loopwise.tracking.schemas import (
+    ColumnsIn,
     ExperimentCreate,
     MetricsIn,
     ParamsIn,
@@ -93,6 +94,46 @@ def delete_tag(run_id: str, key: str, caller: CallerDep) -> None:
 def log_metrics(run_id: str, body: MetricsIn, caller: CallerDep) -> dict[str, int]:
     with caller.write() as ctx:
         return {"count": service.log_metrics(ctx, run_id, body.metrics)}
+
+
+@router.post("/runs/{run_id}/metric-columns")
+def log_columns(run_id: str, body: ColumnsIn, caller: CallerDep) -> dict[str, int]:
+    """Log one metric as parallel arrays (steps, values, optional timestamps): the fast
+    path for long series."""
+    if len(body.values) != len(body.steps) or (
+        body.timestamps is not None and len(body.timestamps) != len(body.steps)
+    ):
+        raise InvalidInput("steps, values and timestamps must have the same length")
+    with caller.write() as ctx:
+        count = service.log_columns(
+            ctx, run_id, body.key, body.steps, body.floats(), body.timestamps
+        )
+    return {"count": count}
+
+
+@router.get("/runs/{run_id}/metric-columns")
+def read_columns(
+    run_id: str,
+    caller: CallerDep,
+    key: Annotated[str, Query(min_length=1, max_length=250)],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1_000_000)] = 1_000_000,
+) -> series.Columns:
+    """One page of a metric's history as parallel arrays; follow ``next_offset``."""
+    with caller.read() as ctx:
+        return series.columns(ctx, run_id, key, offset=offset, limit=limit)
+
+
+@router.get("/runs/{run_id}/metric-chart")
+def metric_chart(
+    run_id: str,
+    caller: CallerDep,
+    key: Annotated[str, Query(min_length=1, max_length=250)],
+    points: Annotated[int, Query(ge=10, le=10_000)] = 2000,
+) -> series.Chart:
+    """The series downsampled in the database to at most ``points`` min/max buckets."""
+    with caller.read() as ctx:
+        return series.chart(ctx, run_id, key, points=points)
 
 
 @router.get("/runs/{run_id}/metric-history")

@@ -100,3 +100,23 @@ def _ended(status: RunStatus) -> RunStatus:
 class RunFinish(_In):
     status: Annotated[RunStatus, AfterValidator(_ended)] = RunStatus.FINISHED
     end_time: Annotated[datetime, AfterValidator(_as_utc)] | None = None
+
+
+Column = Annotated[float, Strict()] | Literal["NaN", "Infinity", "-Infinity"]
+MAX_COLUMN = 1_000_000
+
+
+class ColumnsIn(_In):
+    """One metric as parallel arrays: the fast path for long series (SDK, importers)."""
+
+    key: Key
+    steps: list[Annotated[int, Strict()]] = Field(max_length=MAX_COLUMN)
+    values: list[Column] = Field(max_length=MAX_COLUMN)
+    timestamps: list[Annotated[int, Strict(), Field(ge=0)]] | None = Field(
+        default=None, max_length=MAX_COLUMN, description="Milliseconds; default: now."
+    )
+
+    def floats(self) -> list[float]:
+        if any(isinstance(v, str) for v in self.values):
+            return [_NON_FINITE[v] if isinstance(v, str) else v for v in self.values]
+        return self.values  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.planning import service as planning
 from loopwise.planning.models import Evidence
-from loopwise.tracking import search
+from loopwise.tracking import ingest, search
 from loopwise.tracking.models import (
     Experiment,
     MetricPoint,
@@ -267,53 +267,55 @@ def delete_tag(ctx: Context, run_id: str, key: str) -> None:
     ctx.session.execute(delete(TagRow).where(TagRow.run_id == row.id, TagRow.key == key))
 
 
-def _newer(step: int, ts: int, current: LatestMetricRow) -> bool:
-    return (step, ts) >= (current.step, current.timestamp)
-
-
 def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
     """Append metric points; keeps the latest-value summary current. Returns the count."""
     row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
     now_ms = to_millis(ctx.clock.now())
     points = [
-        {
-            "run_id": row.id,
-            "key": m.key,
-            "step": m.step,
-            "timestamp": m.timestamp if m.timestamp is not None else now_ms,
-            "value": 0.0 if math.isnan(m.value) else m.value,
-            "is_nan": math.isnan(m.value),
-        }
+        ingest.point(
+            row.id, m.key, m.step, m.timestamp if m.timestamp is not None else now_ms, m.value
+        )
         for m in metrics
     ]
-    ctx.session.execute(MetricRow.__table__.insert(), points)
-    # Latest per key within this batch, then merge with the stored summary.
-    batch_latest: dict[str, dict[str, object]] = {}
-    for p in points:
-        cur = batch_latest.get(p["key"])  # type: ignore[arg-type]
-        if cur is None or (p["step"], p["timestamp"]) >= (cur["step"], cur["timestamp"]):  # type: ignore[operator]
-            batch_latest[p["key"]] = p  # type: ignore[index]
-    stored = {
-        m.key: m
-        for m in ctx.session.scalars(
-            select(LatestMetricRow)
-            .where(LatestMetricRow.run_id == row.id, LatestMetricRow.key.in_(list(batch_latest)))
-            # PostgreSQL: a concurrent batch for this run waits here and then compares against
-            # the committed summary, instead of overwriting a newer point with an older one.
-            .with_for_update()
-        )
-    }
-    for key, p in batch_latest.items():
-        current = stored.get(key)
-        if current is None:
-            ctx.session.add(LatestMetricRow(**p))
-        elif _newer(p["step"], p["timestamp"], current):  # type: ignore[arg-type]
-            current.step, current.timestamp = p["step"], p["timestamp"]  # type: ignore[assignment]
-            current.value, current.is_nan = p["value"], p["is_nan"]  # type: ignore[assignment]
-    try:
-        ctx.session.flush()
-    except IntegrityError as exc:  # a concurrent writer created the summary row first
-        raise Conflict("concurrent metric write on this run; retry") from exc
+    return _ingest(ctx, row, points)
+
+
+def log_tuples(
+    ctx: Context, run_id: str, points: Sequence[tuple[str, int, int | None, float]]
+) -> int:
+    """Append already-validated (key, step, timestamp or None, value) points."""
+    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    now_ms = to_millis(ctx.clock.now())
+    rows = [
+        ingest.point(row.id, key, step, now_ms if ts is None else ts, value)
+        for key, step, ts, value in points
+    ]
+    return _ingest(ctx, row, rows)
+
+
+def log_columns(
+    ctx: Context,
+    run_id: str,
+    key: str,
+    steps: Sequence[int],
+    values: Sequence[float],
+    timestamps: Sequence[int] | None = None,
+) -> int:
+    """The columnar fast path: one key, parallel arrays (already validated)."""
+    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    if timestamps is None:
+        now_ms = to_millis(ctx.clock.now())
+        timestamps = [now_ms] * len(steps)
+    points = [
+        ingest.point(row.id, key, s, t, v)
+        for s, t, v in zip(steps, timestamps, values, strict=True)
+    ]
+    return _ingest(ctx, row, points)
+
+
+def _ingest(ctx: Context, row: RunRow, points: list[ingest.Point]) -> int:
+    ingest.insert_points(ctx.session, points)
+    ingest.upsert_latest(ctx.session, ingest.latest_of(points))
     if RunStatus(row.status).is_terminal:
         ctx.publish(RunEvidenceChanged(row.id))
     return len(points)
