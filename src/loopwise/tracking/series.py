@@ -91,9 +91,12 @@ def chart(ctx: Context, run_id: str, key: str, *, points: int = 2000) -> Chart:
         buckets = [Bucket(s, s, v, v, 1) for s, v in rows]
         return Chart(key, total, nans, True, buckets)
     width = (hi - lo + 1) / points
+    # SQLite's CAST truncates; PostgreSQL's rounds, so it needs FLOOR.
+    sqlite = ctx.session.get_bind().dialect.name == "sqlite"
+    bucket = "CAST((step - :lo) / :width AS INTEGER)" if sqlite else "FLOOR((step - :lo) / :width)"
     rows = ctx.session.execute(
         text(
-            "SELECT CAST((step - :lo) / :width AS INTEGER) AS b, MIN(step), MAX(step), "
+            f"SELECT {bucket} AS b, MIN(step), MAX(step), "
             "MIN(value), MAX(value), COUNT(*) FROM metrics "
             "WHERE run_id = :run AND key = :key AND NOT is_nan GROUP BY b ORDER BY b"
         ),
