@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 import yaml
 
 from loopwise.core.errors import InvalidInput
 from loopwise.data.models import DataFormat
+
+if TYPE_CHECKING:  # pyarrow and pandas load on first use, not at import
+    import pandas as pd
+    import pyarrow as pa
 
 CHUNK = 1 << 20
 BATCH_ROWS = 65_536
@@ -63,6 +63,11 @@ def content_hash(path: Path) -> tuple[str, int]:
 
 def batches(path: Path, fmt: DataFormat) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The schema and a stream of record batches; nothing is read whole."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.dataset as pads
+    import pyarrow.parquet as pq
+
     try:
         if path.is_dir():
             dataset = pads.dataset(path, format="parquet" if fmt is DataFormat.PARQUET else "csv")
@@ -80,6 +85,8 @@ def batches(path: Path, fmt: DataFormat) -> tuple[pa.Schema, Iterator[pa.RecordB
 
 def read_frame(path: Path, fmt: DataFormat, limit: int) -> pd.DataFrame:
     """Up to ``limit`` rows as a DataFrame (leakage checks)."""
+    import pyarrow as pa
+
     schema, stream = batches(path, fmt)
     parts, rows = [], 0
     for batch in stream:

@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 from pydantic import TypeAdapter
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
@@ -219,6 +217,28 @@ def list_versions(ctx: Context, project_key: str, name: str) -> list[DatasetVers
     return [_version(r, ds.name, key) for r in rows]
 
 
+def latest_versions(ctx: Context, project_key: str) -> dict[str, DatasetVersion]:
+    """Each dataset's newest version in a project, by dataset id, in one query (list pages)."""
+    project = planning.resolve_project(ctx, project_key)
+    newest = (
+        select(DatasetVersionRow.dataset_id, func.max(DatasetVersionRow.version).label("v"))
+        .join(DatasetRow, DatasetRow.id == DatasetVersionRow.dataset_id)
+        .where(DatasetRow.project_id == project.id)
+        .group_by(DatasetVersionRow.dataset_id)
+        .subquery()
+    )
+    rows = ctx.session.execute(
+        select(DatasetVersionRow, DatasetRow.name)
+        .join(DatasetRow, DatasetRow.id == DatasetVersionRow.dataset_id)
+        .join(
+            newest,
+            (newest.c.dataset_id == DatasetVersionRow.dataset_id)
+            & (newest.c.v == DatasetVersionRow.version),
+        )
+    ).all()
+    return {r.dataset_id: _version(r, name, project.key) for r, name in rows}
+
+
 def _validate_meta(meta: VersionMeta, columns: set[str] | None) -> None:
     if columns is not None:
         unknown = set(meta.personal_data) - columns
@@ -291,6 +311,8 @@ def _insert(
 
 
 def _analyze(ctx: Context, ds: DatasetRow, path: Path, fmt: DataFormat) -> nprofile.Analysis:
+    import pyarrow as pa
+
     schema, stream = io.batches(path, fmt)
     try:
         return nprofile.analyze(stream, schema, expectations=ds.expectations, now=ctx.clock.now())
@@ -463,6 +485,8 @@ def check_leakage(
     test, _, _ = _version_row(ctx, eval_version_id, Role.CONTRIBUTOR)
     if train.id == test.id:
         raise InvalidInput("compare two different versions")
+    import pandas as pd
+
     frames = []
     hashes = []
     for row in (train, test):

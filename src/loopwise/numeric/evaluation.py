@@ -15,8 +15,6 @@ from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn import metrics as skm
-from sklearn.exceptions import UndefinedMetricWarning
 
 DEFAULT_BOOT = 500
 MAX_SLICES = 50
@@ -62,17 +60,6 @@ class Evaluation:
         return next(m for m in self.metrics if m.name == name)
 
 
-def _defined(fn: Callable[[NDArray | None], float], w: NDArray | None) -> float | None:
-    """The metric's value, or None where scikit-learn says it is undefined on this data."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UndefinedMetricWarning)
-        try:
-            value = float(fn(w))
-        except (ValueError, UndefinedMetricWarning):
-            return None
-    return value if np.isfinite(value) else None
-
-
 def _weights(n: int, n_boot: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """Multiplicities of each row in each bootstrap resample (n_boot x n)."""
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
@@ -80,6 +67,8 @@ def _weights(n: int, n_boot: int, rng: np.random.Generator) -> NDArray[np.float6
 
 def _defined(fn: Callable[[], float]) -> float | None:
     """The metric's value, or None where scikit-learn says it is undefined on this data."""
+    from sklearn.exceptions import UndefinedMetricWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", UndefinedMetricWarning)
         try:
@@ -202,6 +191,8 @@ def _check_lengths(*arrays: NDArray) -> int:
 def _classification_points(
     y: NDArray, p: NDArray, score: NDArray | None, labels: NDArray
 ) -> dict[str, Callable[[], float]]:
+    from sklearn import metrics as skm
+
     binary = len(labels) == 2
     kw: dict[str, object] = {"average": "binary" if binary else "macro", "zero_division": 0.0}
     if binary:
@@ -239,6 +230,8 @@ def evaluate_classification(
     """Accuracy, precision, recall, F1 (binary: the second sorted label is positive;
     otherwise macro-averaged), ROC AUC when scores are given (probability of the positive
     class, or one column per class in label order), and the confusion matrix."""
+    from sklearn import metrics as skm
+
     y, p = np.asarray(y_true), np.asarray(y_pred)
     score = None if y_score is None else np.asarray(y_score, dtype=float)
     n = _check_lengths(y, p, *(a for a in (score,) if a is not None))
@@ -285,6 +278,8 @@ def evaluate_regression(
     seed: int = 0,
 ) -> Evaluation:
     """MAE, MSE, RMSE and R²."""
+    from sklearn import metrics as skm
+
     y, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     n = _check_lengths(y, p)
     if not (np.isfinite(y).all() and np.isfinite(p).all()):
@@ -327,6 +322,8 @@ def evaluate_clustering(
     the rows when ``n_boot`` > 0 (off by default: silhouette is O(n²)). Silhouette is
     computed on a fixed random sample of ``sample_size`` rows for large inputs.
     """
+    from sklearn import metrics as skm
+
     x = np.asarray(features, dtype=float)
     lab = np.asarray(labels)
     n = _check_lengths(x, lab)

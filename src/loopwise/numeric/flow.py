@@ -150,4 +150,3 @@ def cumulative_flow(
         rows.append(tuple(row))
         day += timedelta(days=1)
     return CumulativeFlow(tuple(days), tuple(statuses), tuple(rows))
-

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from sklearn.metrics import balanced_accuracy_score, r2_score
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+if TYPE_CHECKING:  # heavy imports happen inside the functions that need them
+    import pandas as pd
 
 PREDICTIVE = 0.99
 SAMPLE_ROWS = 100_000
@@ -47,6 +48,8 @@ def shared_rows(train_hashes: np.ndarray, eval_hashes: np.ndarray) -> int:
 
 
 def _encode(train: pd.Series, test: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(train) and pd.api.types.is_numeric_dtype(test):
         fill = float(train.median()) if train.notna().any() else 0.0
         return (
@@ -61,6 +64,10 @@ def _encode(train: pd.Series, test: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def feature_scores(
     train: pd.DataFrame, test: pd.DataFrame, label: str, features: Sequence[str], *, seed: int = 0
 ) -> list[FeatureScore]:
+    import pandas as pd
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
     y_train, y_test = train[label], test[label]
     keep_train, keep_test = y_train.notna(), y_test.notna()
     classification = not pd.api.types.is_float_dtype(y_train) or y_train.nunique() <= 20

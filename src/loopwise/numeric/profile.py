@@ -25,11 +25,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
+
+if TYPE_CHECKING:  # heavy imports happen inside the functions that need them
+    import pandas as pd
+    import pyarrow as pa
 
 DISTINCT_CAP = 100_000
 RESERVOIR = 50_000
@@ -52,6 +54,8 @@ class ProfileError(ValueError):
 
 
 def kind_of(arrow_type: pa.DataType) -> str:
+    import pyarrow as pa
+
     if pa.types.is_integer(arrow_type):
         return "integer"
     if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
@@ -190,6 +194,8 @@ class _Column:
 
 
 def _plain(value: Any) -> Any:
+    import pandas as pd
+
     if value is None:
         return None
     if isinstance(value, pd.Timestamp):
@@ -213,6 +219,8 @@ class _Expectations:
                 self.notes[i] = f"{e['column']} is {schema[e['column']]}, expected {e['type']}"
 
     def add(self, frame: pd.DataFrame) -> None:
+        import pandas as pd
+
         n = len(frame)
         for i, e in enumerate(self.items):
             if "rule" in e:
@@ -269,6 +277,8 @@ class _Expectations:
                     timeliness, note = 0.0, "no timestamps"
                     checked, failed = 1, 1
                 else:
+                    import pandas as pd
+
                     ts = pd.Timestamp(newest)
                     ts = ts.tz_localize(UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
                     age = (pd.Timestamp(now) - ts).total_seconds() / 86400
@@ -341,6 +351,8 @@ def analyze(
     seed: int = 0,
 ) -> Analysis:
     """Profile, duplicate rows, expectations and quality from one pass over ``batches``."""
+    import pandas as pd
+
     kinds = {f.name: kind_of(f.type) for f in schema}
     if len(kinds) != len(schema):
         raise ProfileError("column names must be unique")

@@ -29,6 +29,7 @@ from loopwise.registry import api as registry_api
 from loopwise.tracking import api as tracking_api
 from loopwise.web import errors, pages
 from loopwise.web.state import SYSTEM, AppState
+from loopwise.web.timing import ServerTiming
 from loopwise.wiring import default_bus, default_promotion_checks
 
 log = logging.getLogger("loopwise")
@@ -109,4 +110,5 @@ def create_app(
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    app.add_middleware(ServerTiming)
     return app

@@ -1,0 +1,498 @@
+"""Tracking benchmark: Loopwise vs MLflow's own server vs FastTrackML.
+
+All three run on SQLite and loopback and are driven by the same ``mlflow`` client
+(the project's test extra). FastTrackML's wheel pins mlflow<3, so only its server binary
+is installed, into bench/.venvs/fasttrackml (``pip install --no-deps``).
+
+    .venv/bin/python bench/mlflow_bench.py            # full run (tens of minutes)
+    .venv/bin/python bench/mlflow_bench.py --quick    # small sizes, a few minutes
+    .venv/bin/python bench/mlflow_bench.py --only loopwise,fasttrackml --runs 5000
+
+Prints a table with each server's numbers and Loopwise's ratios, checks every point it
+logged is there afterwards, and writes bench/results/mlflow_bench.json. Nothing leaves
+this machine: servers bind 127.0.0.1 and write under bench/.work/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+RESULTS = HERE / "results"
+FML_VENV = HERE / ".venvs" / "fasttrackml"
+PY = Path(sys.executable)
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    command: list[str]
+    cwd: Path
+    proc: subprocess.Popen[bytes] | None = None
+    startup_s: float = 0.0
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.cwd.mkdir(parents=True, exist_ok=True)
+        log = (self.cwd / "server.log").open("wb")
+        began = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = began + 180
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.cwd / 'server.log'}")
+            try:
+                r = httpx.get(
+                    f"{self.url}/api/2.0/mlflow/experiments/get-by-name",
+                    params={"experiment_name": "probe"},
+                    timeout=2,
+                )
+                if r.status_code in (200, 404):
+                    self.startup_s = time.perf_counter() - began
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start in time")
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server and its child processes."""
+        if self.proc is None:
+            return 0.0
+        family = {self.proc.pid}
+        changed = True
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    stats[int(entry.name)] = int(fields[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        while changed:
+            changed = False
+            for pid, ppid in stats.items():
+                if ppid in family and pid not in family:
+                    family.add(pid)
+                    changed = True
+        total = 0
+        for pid in family:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def ensure_fasttrackml() -> Path:
+    binary = FML_VENV / "bin" / "fml"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(FML_VENV)], check=True)
+        subprocess.run(
+            [str(FML_VENV / "bin" / "pip"), "install", "-q", "--no-deps", "fasttrackml==0.6.0"],
+            check=True,
+        )
+    return binary
+
+
+def servers(only: set[str]) -> list[Server]:
+    out = []
+    if "loopwise" in only:
+        home = WORK / "loopwise"
+        out.append(
+            Server(
+                "loopwise",
+                5401,
+                [str(PY), "-m", "loopwise.cli", "--home", str(home), "serve", "--port", "5401"],
+                home,
+            )
+        )
+    if "mlflow" in only:
+        home = WORK / "mlflow"
+        out.append(
+            Server(
+                "mlflow",
+                5402,
+                [
+                    str(PY.parent / "mlflow"),
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "5402",
+                    "--backend-store-uri",
+                    f"sqlite:///{home / 'mlflow.db'}",
+                    "--default-artifact-root",
+                    str(home / "artifacts"),
+                ],
+                home,
+            )
+        )
+    if "fasttrackml" in only:
+        home = WORK / "fasttrackml"
+        out.append(
+            Server(
+                "fasttrackml",
+                5403,
+                [
+                    str(ensure_fasttrackml()),
+                    "server",
+                    "--listen-address",
+                    "127.0.0.1:5403",
+                    "--database-uri",
+                    f"sqlite://{home / 'fml.db'}",
+                    "--default-artifact-root",
+                    str(home / "artifacts"),
+                ],
+                home,
+            )
+        )
+    return out
+
+
+# --- workloads (each runs with the plain mlflow client) ---------------------------------
+
+
+def _client(url: str) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=url)
+
+
+def _new_run(url: str, experiment: str) -> str:
+    c = _client(url)
+    exp = c.get_experiment_by_name(experiment)
+    exp_id = exp.experiment_id if exp else c.create_experiment(experiment)
+    return str(c.create_run(exp_id).info.run_id)
+
+
+def _log_batches(url: str, run_id: str, points: int, key: str = "loss") -> float:
+    from mlflow.entities import Metric
+
+    c = _client(url)
+    t = time.perf_counter()
+    for start in range(0, points, 1000):
+        batch = [
+            Metric(key, float(i), 1_700_000_000_000 + i, i)
+            for i in range(start, min(points, start + 1000))
+        ]
+        c.log_batch(run_id, metrics=batch)
+    return time.perf_counter() - t
+
+
+def _count(url: str, run_id: str, key: str) -> int:
+    return len(_client(url).get_metric_history(run_id, key))
+
+
+def workload_batch(s: Server, points: int) -> None:
+    run = _new_run(s.url, "ingest")
+    dt = _log_batches(s.url, run, points)
+    s.results["log_batch_pts_s"] = points / dt
+    s.results["log_batch_complete"] = _count(s.url, run, "loss") == points
+    s.results["history_run"] = run
+
+
+def workload_single(s: Server, points: int) -> None:
+    c = _client(s.url)
+    run = _new_run(s.url, "single")
+    t = time.perf_counter()
+    for i in range(points):
+        c.log_metric(run, "acc", float(i), step=i)
+    s.results["log_metric_pts_s"] = points / (time.perf_counter() - t)
+    s.results["log_metric_complete"] = _count(s.url, run, "acc") == points
+
+
+def _writer(args: tuple[str, str, int]) -> tuple[str, float]:
+    url, exp_id, points = args
+    run = str(_client(url).create_run(exp_id).info.run_id)
+    return run, _log_batches(url, run, points, key="w")
+
+
+def workload_concurrent(s: Server, writers: int, points: int) -> None:
+    exp_id = _client(s.url).create_experiment("concurrent")
+    t = time.perf_counter()
+    with ProcessPoolExecutor(writers) as pool:
+        done = list(pool.map(_writer, [(s.url, exp_id, points)] * writers))
+    wall = time.perf_counter() - t
+    s.results["concurrent_pts_s"] = writers * points / wall
+    s.results["concurrent_complete"] = all(_count(s.url, run, "w") == points for run, _ in done)
+
+
+def workload_history(s: Server, repeats: int = 3) -> None:
+    run = s.results["history_run"]
+    c = _client(s.url)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        n = len(c.get_metric_history(run, "loss"))
+        times.append(time.perf_counter() - t)
+    s.results["history_s"] = statistics.median(times)
+    s.results["history_points"] = n
+
+
+def _populate(args: tuple[str, str, int, int]) -> int:
+    from mlflow.entities import Metric, Param
+
+    url, exp_id, start, count = args
+    c = _client(url)
+    for i in range(start, start + count):
+        run = c.create_run(exp_id).info.run_id
+        ts = 1_700_000_000_000 + i
+        c.log_batch(
+            run,
+            metrics=[
+                Metric(f"m{k}", ((i * 7919 + k * 104729) % 1000) / 1000, ts, 0) for k in range(5)
+            ],
+            params=[Param(f"p{k}", str((i + k) % 13)) for k in range(5)],
+        )
+        c.set_terminated(run)
+    return count
+
+
+def workload_search(s: Server, runs: int, writers: int, have: int) -> int:
+    """Grow the 'search' experiment to ``runs`` runs, then time search_runs."""
+    c = _client(s.url)
+    exp = c.get_experiment_by_name("search")
+    exp_id = exp.experiment_id if exp else c.create_experiment("search")
+    missing = runs - have
+    if missing > 0:
+        per = -(-missing // writers)
+        jobs = [
+            (s.url, exp_id, have + w * per, min(per, runs - have - w * per)) for w in range(writers)
+        ]
+        with ProcessPoolExecutor(writers) as pool:
+            list(pool.map(_populate, [j for j in jobs if j[3] > 0]))
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        found = c.search_runs(
+            [exp_id],
+            filter_string="metrics.m0 > 0.5",
+            order_by=["metrics.m1 DESC"],
+            max_results=100,
+        )
+        times.append(time.perf_counter() - t)
+    assert len(found) == 100, f"{s.name}: search returned {len(found)} runs"
+    s.results[f"search_{runs}_s"] = statistics.median(times)
+    return runs
+
+
+# --- Loopwise-only measurements ---------------------------------------------------------
+
+
+def loopwise_extras(s: Server, points: int) -> None:
+    from loopwise import Client
+
+    sdk = Client(s.url)
+    run = sdk.create_run("MLFLOW", experiment="sdk")
+    steps = list(range(points))
+    values = [float(i) * 0.5 for i in steps]
+    t = time.perf_counter()
+    sdk.log_metric_columns(run.id, "x", steps, values, [1_700_000_000_000 + i for i in steps])
+    s.results["sdk_ingest_pts_s"] = points / (time.perf_counter() - t)
+    t = time.perf_counter()
+    cols = sdk.metric_columns(run.id, "x")
+    s.results["sdk_history_s"] = time.perf_counter() - t
+    s.results["sdk_complete"] = len(cols["steps"]) == points
+    t = time.perf_counter()
+    chart = httpx.get(f"{s.url}/api/v1/runs/{run.id}/metric-chart", params={"key": "x"}, timeout=60)
+    s.results["chart_s"] = time.perf_counter() - t
+    s.results["chart_buckets"] = len(chart.json()["buckets"])
+    # server-side time of a 1000-metric MLflow log-batch (Server-Timing header)
+    hex_id = _new_run(s.url, "timing")
+    durations = []
+    for b in range(20):
+        body = {
+            "run_id": hex_id,
+            "metrics": [
+                {"key": "t", "value": float(i), "timestamp": 1_700_000_000_000 + i, "step": i}
+                for i in range(b * 1000, b * 1000 + 1000)
+            ],
+        }
+        r = httpx.post(f"{s.url}/api/2.0/mlflow/runs/log-batch", json=body, timeout=60)
+        durations.append(float(r.headers["server-timing"].split("dur=")[1]))
+    s.results["server_ms_per_1000_batch"] = statistics.median(durations)
+    sdk.close()
+
+
+def loopwise_runs_page(s: Server) -> None:
+    durations = []
+    for _ in range(5):
+        r = httpx.get(f"{s.url}/projects/MLFLOW/runs", timeout=60)
+        durations.append(float(r.headers["server-timing"].split("dur=")[1]))
+    s.results["runs_page_server_ms"] = statistics.median(durations)
+
+
+def raw_sqlite_ceiling(points: int) -> float:
+    """executemany into a metrics table like Loopwise's, WAL + synchronous=NORMAL."""
+    path = WORK / "raw.db"
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(
+        "CREATE TABLE metrics (id INTEGER PRIMARY KEY, run_id VARCHAR(40), key VARCHAR(250), "
+        "step BIGINT, timestamp BIGINT, value FLOAT, is_nan BOOLEAN)"
+    )
+    con.execute("CREATE INDEX ix ON metrics (run_id, key, step)")
+    rows = [("run_x", "loss", i, 1_700_000_000_000 + i, float(i), False) for i in range(points)]
+    t = time.perf_counter()
+    for start in range(0, points, 1000):
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany(
+            "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
+            rows[start : start + 1000],
+        )
+        con.execute("COMMIT")
+    dt = time.perf_counter() - t
+    con.close()
+    return points / dt
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "-"
+    return f"{a / b:.1f}x"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes for a fast check")
+    parser.add_argument("--only", default="loopwise,mlflow,fasttrackml")
+    parser.add_argument("--runs", default="", help="run counts for search, e.g. 5000,50000")
+    args = parser.parse_args()
+    q = args.quick
+    sizes = {
+        "batch": 20_000 if q else 100_000,
+        "single": 300 if q else 2_000,
+        "writers": 8,
+        "per_writer": 2_000 if q else 20_000,
+        "runs": [int(x) for x in args.runs.split(",") if x] or ([1000] if q else [5000, 50000]),
+    }
+    WORK.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    chosen = servers(set(args.only.split(",")))
+    steps: list[tuple[str, Callable[[Server], None]]] = [
+        ("log_batch", lambda s: workload_batch(s, sizes["batch"])),
+        ("log_metric", lambda s: workload_single(s, sizes["single"])),
+        ("concurrent", lambda s: workload_concurrent(s, sizes["writers"], sizes["per_writer"])),
+        ("history", workload_history),
+    ]
+    for s in chosen:
+        for leftover in WORK.glob(f"{s.name}/*"):
+            if leftover.is_file():
+                leftover.unlink()
+        print(f"== {s.name}: starting", flush=True)
+        s.start()
+        try:
+            s.results["startup_s"] = s.startup_s
+            for name, fn in steps:
+                print(f"   {name}", flush=True)
+                fn(s)
+            have = 0
+            for n in sizes["runs"]:
+                print(f"   search over {n} runs", flush=True)
+                have = workload_search(s, n, sizes["writers"], have)
+            if s.name == "loopwise":
+                print("   loopwise SDK, chart, server timing, runs page", flush=True)
+                loopwise_extras(s, sizes["batch"])
+                loopwise_runs_page(s)
+            s.results["rss_mib"] = s.rss_mib()
+        finally:
+            s.stop()
+    ceiling = raw_sqlite_ceiling(sizes["batch"])
+    by = {s.name: s.results for s in chosen}
+    report = {"sizes": sizes, "raw_sqlite_pts_s": ceiling, "servers": by}
+    (RESULTS / "mlflow_bench.json").write_text(json.dumps(report, indent=2, default=str))
+
+    rows = [
+        ("startup (s)", "startup_s"),
+        ("memory RSS (MiB)", "rss_mib"),
+        ("log_batch (pts/s)", "log_batch_pts_s"),
+        ("log_metric (pts/s)", "log_metric_pts_s"),
+        ("8 writers (pts/s)", "concurrent_pts_s"),
+        ("history via mlflow client (s)", "history_s"),
+    ] + [(f"search {n} runs (s)", f"search_{n}_s") for n in sizes["runs"]]
+    names = [s.name for s in chosen]
+    print()
+    print(f"{'':34}" + "".join(f"{n:>14}" for n in names) + "   loopwise vs mlflow / vs fml")
+    lw = by.get("loopwise", {})
+    for label, key in rows:
+        cells = "".join(
+            f"{by[n].get(key, float('nan')):>14,.3f}"
+            if isinstance(by[n].get(key), float)
+            else f"{'-':>14}"
+            for n in names
+        )
+        lower_better = not key.endswith("pts_s")
+        if lower_better:
+            vs = f"{ratio(by.get('mlflow', {}).get(key), lw.get(key))} / {ratio(by.get('fasttrackml', {}).get(key), lw.get(key))} faster"
+        else:
+            vs = f"{ratio(lw.get(key), by.get('mlflow', {}).get(key))} / {ratio(lw.get(key), by.get('fasttrackml', {}).get(key))}"
+        print(f"{label:34}{cells}   {vs}")
+    print()
+    print(f"raw SQLite executemany ceiling: {ceiling:,.0f} pts/s")
+    if lw:
+        server_rate = 1000 / (lw["server_ms_per_1000_batch"] / 1000)
+        print(
+            f"loopwise server-side per 1000-point batch: {lw['server_ms_per_1000_batch']:.2f} ms "
+            f"= {server_rate:,.0f} pts/s ({server_rate / ceiling:.0%} of the raw SQLite ceiling)"
+        )
+        print(
+            f"loopwise SDK ingest: {lw['sdk_ingest_pts_s']:,.0f} pts/s "
+            f"({ratio(lw['sdk_ingest_pts_s'], by.get('mlflow', {}).get('log_batch_pts_s'))} MLflow's log_batch)"
+        )
+        print(
+            f"loopwise SDK history of {sizes['batch']:,} points: {lw['sdk_history_s']:.3f} s "
+            f"({ratio(by.get('mlflow', {}).get('history_s'), lw['sdk_history_s'])} faster than MLflow)"
+        )
+        print(f"loopwise chart endpoint: {lw['chart_s']:.3f} s for {lw['chart_buckets']} buckets")
+        print(
+            f"loopwise runs page with {max(sizes['runs']):,}+ runs: {lw['runs_page_server_ms']:.1f} ms server time"
+        )
+        complete = all(v for k, v in lw.items() if k.endswith("_complete"))
+        print(f"every point present afterwards: {complete}")
+    for s in chosen:
+        if not all(v for k, v in s.results.items() if k.endswith("_complete")):
+            print(f"WARNING: {s.name} lost points")
+
+
+if __name__ == "__main__":
+    main()
