@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.errors import Conflict, InvalidInput
-from loopwise.planning import hypotheses, service
-from loopwise.planning.models import Comparator, Phase, Verdict
+from loopwise.planning import board_pages, hypotheses, raci, service
+from loopwise.planning.models import Comparator, Phase, RaciEntry, RaciRole, Verdict
 from loopwise.planning.schemas import HypothesisCreate, ProjectCreate, ProjectUpdate
 from loopwise.tracking import service as tracking
 from loopwise.web.deps import Caller
@@ -141,32 +141,71 @@ def create_project(request: Request, caller: PageCaller, form: FormDep) -> Respo
     return redirect(f"/projects/{project.key}")
 
 
-@router.get("/projects/{key}")
-def project_page(key: str, request: Request, caller: PageCaller) -> Response:
+def raci_table(entries: list[RaciEntry]) -> dict[str, Any]:
+    """Deliverables as rows, people as columns, R/A/C/I in the cells."""
+    return {
+        "deliverables": list(dict.fromkeys(e.deliverable for e in entries)),
+        "people": sorted({e.person for e in entries}, key=str.lower),
+        "cells": {(e.deliverable, e.person): e.role.value for e in entries},
+    }
+
+
+def raci_form(entries: list[RaciEntry], deliverable: str) -> dict[str, str]:
+    """The RACI form filled in with one deliverable's assignments (for editing)."""
+    values = {"deliverable": deliverable} | {r.value: "" for r in RaciRole}
+    for role in RaciRole:
+        names = [e.person for e in entries if e.deliverable == deliverable and e.role is role]
+        values[role.value] = ", ".join(names)
+    return values
+
+
+def project_page_response(
+    request: Request,
+    caller: Caller,
+    key: str,
+    *,
+    deliverable: str = "",
+    raci_values: dict[str, str] | None = None,
+    raci_errors: list[str] | None = None,
+    status: int = 200,
+) -> Response:
     with caller.read() as ctx:
         project = service.resolve_project(ctx, key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         items = hypotheses.list_hypotheses(ctx, project.key)
         runs = tracking.list_runs(ctx, project.key, limit=RECENT_RUNS)
         run_total = tracking.run_counts(ctx, [project.id])[project.id]
+        entries = raci.list_raci(ctx, project.key)
     counts = dict.fromkeys(Verdict, 0)
     for h in items:
         counts[h.verdict] += 1
+    is_maintainer = role is not None and role.allows(Role.MAINTAINER)
     return render(
         request,
         "planning/project.html",
         {
             "nav": "projects",
             "project": project,
-            "can_change_phase": role is not None and role.allows(Role.MAINTAINER),
+            "can_change_phase": is_maintainer,
             "hypotheses": items,
             "counts": counts,
             "runs": runs,
             "run_total": run_total,
             "phases": list(Phase),
             "phase_index": list(Phase).index(project.phase),
+            "raci": raci_table(entries),
+            "can_set_raci": is_maintainer,
+            "raci_values": raci_values or raci_form(entries, deliverable),
+            "raci_errors": raci_errors or [],
+            "raci_open": bool(raci_errors or deliverable),
         },
+        status=status,
     )
+
+
+@router.get("/projects/{key}")
+def project_page(key: str, request: Request, caller: PageCaller, deliverable: str = "") -> Response:
+    return project_page_response(request, caller, key, deliverable=deliverable.strip()[:200])
 
 
 @router.post("/projects/{key}/phase")
@@ -287,6 +326,7 @@ def hypothesis_page(item_key: str, request: Request, caller: PageCaller) -> Resp
         h = hypotheses.get_hypothesis(ctx, item_key)
         project = service.resolve_project(ctx, h.item.project_key)
         history = service.item_history(ctx, h.item.key)
+        panel = board_pages.item_panel(ctx, h.item, project)
     return render(
         request,
         "planning/hypothesis.html",
@@ -296,5 +336,6 @@ def hypothesis_page(item_key: str, request: Request, caller: PageCaller) -> Resp
             "project": project,
             "history": history,
             "run_names": {e.run_id: e.run_name for e in h.evidence},
+            **panel,
         },
     )

@@ -107,10 +107,18 @@ def configure(templates: Jinja2Templates) -> None:
 
 def routers() -> list[APIRouter]:
     from loopwise.accounts import pages as accounts_pages
+    from loopwise.planning import board_pages, flow_pages, register_pages
     from loopwise.planning import pages as planning_pages
     from loopwise.tracking import pages as tracking_pages
 
-    return [accounts_pages.router, planning_pages.router, tracking_pages.router]
+    return [
+        accounts_pages.router,
+        planning_pages.router,
+        board_pages.router,
+        flow_pages.router,
+        register_pages.router,
+        tracking_pages.router,
+    ]
 
 
 # --- handlers' helpers -------------------------------------------------------------------
