@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as FormFile
 
 from loopwise.core.errors import InvalidInput, TooLarge
 from loopwise.data import io, service
@@ -23,6 +26,7 @@ from loopwise.data.models import (
     Readiness,
     Registered,
     RunDataset,
+    VersionMeta,
 )
 from loopwise.data.schemas import (
     CiteIn,
@@ -81,28 +85,18 @@ def _meta(raw: str) -> MetaIn:
         raise InvalidInput(f"meta.{where}: {first['msg']}") from exc
 
 
-def _register_upload(
-    caller: Caller, key: str, name: str, tmp: Path, meta: MetaIn, fmt: DataFormat
+def register_upload(
+    caller: Caller, key: str, name: str, tmp: Path, meta: VersionMeta, fmt: DataFormat
 ) -> Registered:
+    """Register a spooled upload (blocking: run it in the thread pool)."""
     with caller.write() as ctx:
-        return service.register_path(ctx, key, name, tmp, meta=meta.to_meta(), fmt=fmt, keep=True)
+        return service.register_path(ctx, key, name, tmp, meta=meta, fmt=fmt, keep=True)
 
 
-@router.post("/projects/{key}/datasets/{name}/versions", status_code=201)
-async def upload_version(
-    key: str,
-    name: str,
-    caller: CallerDep,
-    response: Response,
-    file: Annotated[UploadFile, File(description="A CSV or Parquet file.")],
-    meta: Annotated[str, Form(description="JSON: owner, licence, personal_data, ...")] = "{}",
-) -> Registered:
-    """Register a version from an uploaded file. Identical content returns the existing
-    version with status 200."""
-    details = _meta(meta)
-    fmt = io.detect_format(Path(file.filename or "upload"))
-    if fmt is DataFormat.DVC:
-        raise InvalidInput("send a .dvc file's text to the /versions/dvc endpoint")
+@asynccontextmanager
+async def spooled(caller: Caller, file: FormFile, fmt: DataFormat) -> AsyncIterator[Path]:
+    """The uploaded file copied to a temporary file under the size limit; removed on exit
+    (a registered upload has been moved into the content store by then)."""
     limit = caller.state.settings.max_artifact_bytes
     if file.size is not None and file.size > limit:
         raise TooLarge(f"dataset file is {file.size} bytes; the limit is {limit}")
@@ -116,9 +110,28 @@ async def upload_version(
                 if size > limit:
                     raise TooLarge(f"dataset file exceeds the {limit}-byte limit")
                 handle.write(chunk)
-        registered = await run_in_threadpool(_register_upload, caller, key, name, tmp, details, fmt)
+        yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@router.post("/projects/{key}/datasets/{name}/versions", status_code=201)
+async def upload_version(
+    key: str,
+    name: str,
+    caller: CallerDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="A CSV or Parquet file.")],
+    meta: Annotated[str, Form(description="JSON: owner, licence, personal_data, ...")] = "{}",
+) -> Registered:
+    """Register a version from an uploaded file. Identical content returns the existing
+    version with status 200."""
+    details = _meta(meta).to_meta()
+    fmt = io.detect_format(Path(file.filename or "upload"))
+    if fmt is DataFormat.DVC:
+        raise InvalidInput("send a .dvc file's text to the /versions/dvc endpoint")
+    async with spooled(caller, file, fmt) as tmp:
+        registered = await run_in_threadpool(register_upload, caller, key, name, tmp, details, fmt)
     if not registered.created:
         response.status_code = 200
     return registered
