@@ -107,8 +107,10 @@ def configure(templates: Jinja2Templates) -> None:
 
 def routers() -> list[APIRouter]:
     from loopwise.accounts import pages as accounts_pages
+    from loopwise.data import pages as data_pages
     from loopwise.planning import board_pages, flow_pages, register_pages
     from loopwise.planning import pages as planning_pages
+    from loopwise.registry import pages as registry_pages
     from loopwise.tracking import pages as tracking_pages
 
     return [
@@ -118,6 +120,8 @@ def routers() -> list[APIRouter]:
         flow_pages.router,
         register_pages.router,
         tracking_pages.router,
+        data_pages.router,
+        registry_pages.router,
     ]
 
 
