@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from loopwise.data import service as data
 from loopwise.planning import service as planning
 from loopwise.tracking import artifacts, service
 from loopwise.tracking.models import RunStatus
@@ -73,6 +74,12 @@ def run_page(
         files = artifacts.list_artifacts(ctx, run.id, path)
         keys = list(run.metrics)[:MAX_CHARTS]
         charts = [metric_chart(k, service.metric_history(ctx, run.id, k)) for k in keys]
+        datasets = data.datasets_of_runs(ctx, [run.id])  # get_run checked the access
+        checks = {u.version_id: data.leakage_checks(ctx, u.version_id) for u in datasets}
+        flags = {  # None: no leakage check has looked at this version
+            v: sorted({f for c in found for f in c.report.flags}) if found else None
+            for v, found in checks.items()
+        }
     parent = path.rstrip("/").rpartition("/")[0] if path.strip("/") else None
     return render(
         request,
@@ -85,6 +92,8 @@ def run_page(
             "path": path.strip("/"),
             "parent": parent,
             "charts": charts,
+            "datasets": datasets,
+            "leakage_flags": flags,
             "hidden_charts": len(run.metrics) - len(keys),
             "now": caller.state.clock.now(),
         },
