@@ -225,35 +225,14 @@ async def log_param(request: Request, caller: CallerDep) -> JSONResponse:
     return ok()
 
 
-_KEY = re.compile(r"^[A-Za-z0-9_\-. /:]{1,250}$")
-_INT64 = 2**62
-
-
-def _metric(item: Any) -> tuple[str, int, int | None, float]:
-    """(key, step, timestamp or None, value), validated like the native API."""
-    if not isinstance(item, dict):
-        raise InvalidInput("each metric must be an object")
-    key = wire.text(item, "key", limit=250)
-    if not _KEY.match(key):
-        raise InvalidInput(
-            f"Invalid metric name {key!r}: use letters, digits, '_', '-', '.', ' ', '/', ':'"
-        )
-    value = wire.number(item.get("value"), "value")
-    timestamp = (
-        wire.integer(item["timestamp"], "timestamp") if item.get("timestamp") is not None else None
-    )
-    step = wire.integer(item.get("step") or 0, "step")
-    if abs(step) > _INT64 or (timestamp is not None and not 0 <= timestamp <= _INT64):
-        raise InvalidInput(f"Invalid value for 'step' or 'timestamp' of metric {key!r}")
-    return key, step, timestamp, value
-
-
 @router.post(f"{API}/runs/log-metric")
 async def log_metric(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
 
-    point = _metric(data)
+    point = wire.metrics(
+        [{k: data[k] for k in ("key", "value", "timestamp", "step") if k in data}]
+    )[0]
     await wire.call(caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True)
     return ok()
 
@@ -274,7 +253,7 @@ async def log_batch(request: Request, caller: CallerDep) -> JSONResponse:
     param_map = {wire.text(p, "key", limit=250): str(p.get("value", "")) for p in params}
     tag_map = {wire.text(t, "key", limit=250): str(t.get("value", "")) for t in tags}
 
-    points = [_metric(m) for m in metrics]
+    points = wire.metrics(metrics)
 
     def work(ctx: Context) -> None:
         if param_map:

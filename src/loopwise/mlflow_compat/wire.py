@@ -6,10 +6,13 @@ import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, NotRequired, TypeVar
 
+import orjson
 from fastapi import Request
+from pydantic import Field, Strict, StringConstraints, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
+from typing_extensions import TypedDict
 
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
@@ -28,9 +31,12 @@ async def body(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)  # stdlib json: MLflow clients may send bare NaN tokens
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"malformed JSON body: {exc}") from exc
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:  # bare NaN/Infinity tokens are not JSON, but Python clients send them
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"malformed JSON body: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
     return data
@@ -98,6 +104,41 @@ def run_id(value: Any) -> str:
 
 def mlflow_run_id(run_id: str) -> str:
     return run_id.removeprefix("run_")
+
+
+class _Metric(TypedDict):
+    key: Annotated[
+        str, StringConstraints(min_length=1, max_length=250, pattern=r"^[A-Za-z0-9_\-. /:]+$")
+    ]
+    value: Annotated[float, Strict()] | Literal["NaN", "Infinity", "-Infinity"]
+    timestamp: NotRequired[Annotated[int, Field(ge=0, le=2**62)] | None]
+    step: NotRequired[Annotated[int, Field(ge=-(2**62), le=2**62)] | None]
+
+
+_METRICS = TypeAdapter(list[_Metric])
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def metrics(items: Any) -> list[tuple[str, int, int | None, float]]:
+    """Validate MLflow metric objects in one pass: (key, step, timestamp or None, value).
+
+    Values are JSON numbers or "NaN"/"Infinity"/"-Infinity" (never booleans); steps and
+    timestamps are whole numbers (protobuf's numeric strings are accepted)."""
+    try:
+        checked = _METRICS.validate_python(items)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"Invalid value for metrics[{where}]: {first['msg']}") from exc
+    return [
+        (
+            m["key"],
+            m.get("step") or 0,
+            m.get("timestamp"),
+            _NON_FINITE[v] if isinstance(v := m["value"], str) else float(v),
+        )
+        for m in checked
+    ]
 
 
 def millis(moment: datetime | None) -> int | None:
