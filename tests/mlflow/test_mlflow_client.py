@@ -218,3 +218,21 @@ def test_malformed_json_and_artifact_traversal_are_400(tracking_uri: str) -> Non
     assert httpx.put(f"{base}/ok.txt", content=b"x").status_code == 200
     bad = httpx.put(f"{base}/..%2F..%2Fescape.txt", content=b"x")
     assert bad.status_code == 400
+
+
+def test_log_input_records_lineage(tracking_uri: str) -> None:
+    frame = pd.DataFrame({"age": [30, 41, 52], "churned": [0, 1, 0]})
+    dataset = mlflow.data.from_pandas(frame, name="customers", targets="churned")
+    mlflow.set_experiment("lineage")
+    with mlflow.start_run() as run:
+        mlflow.log_input(dataset, context="training")
+        mlflow.log_input(dataset, context="training")  # again: no second version
+    sdk = Client(tracking_uri)
+    used = sdk._request("GET", f"/api/v1/runs/run_{run.info.run_id}/datasets")
+    assert [(u["dataset"], u["role"]) for u in used] == [("customers", "train")]
+    version = sdk.get_dataset_version(used[0]["version_id"])
+    assert version.content_hash == f"ref:{dataset.digest}" and version.format.value == "reference"
+    assert [name for name, _ in version.schema] == ["age", "churned"]
+    lineage = sdk.lineage_of_dataset(version.id)
+    assert any(n.id == f"run_{run.info.run_id}" for n in lineage.nodes)
+    sdk.close()

@@ -15,6 +15,7 @@ class DataFormat(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
     DVC = "dvc"  # registered from a .dvc file: hash and path, data not copied
+    REFERENCE = "reference"  # known only by a digest and a source (MLflow log_input)
 
 
 class DatasetRole(StrEnum):

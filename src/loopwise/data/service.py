@@ -407,6 +407,46 @@ def register_dvc(
     return Registered(_version(row, ds.name, ds_model.project_key), created=True)
 
 
+def register_reference(
+    ctx: Context,
+    project_key: str,
+    name: str,
+    digest: str,
+    *,
+    source: str = "",
+    schema: Sequence[tuple[str, str]] = (),
+) -> Registered:
+    """A dataset known only by its digest and where it came from (MLflow's log_input):
+    recorded for lineage, not profiled."""
+    if not digest.strip() or len(digest) > 70:
+        raise InvalidInput("a dataset reference needs a digest of 1 to 70 characters")
+    ds_model = create_dataset(ctx, project_key, name)
+    ds = ctx.session.get(DatasetRow, ds_model.id)
+    assert ds is not None
+    content_hash = f"ref:{digest.strip()}"
+    existing = ctx.session.scalar(
+        select(DatasetVersionRow).where(
+            DatasetVersionRow.dataset_id == ds.id, DatasetVersionRow.content_hash == content_hash
+        )
+    )
+    if existing is not None:
+        return Registered(_version(existing, ds.name, ds_model.project_key), created=False)
+    row = _insert(
+        ctx,
+        ds,
+        digest=content_hash,
+        fmt=DataFormat.REFERENCE,
+        location=source[:1000],
+        size=0,
+        analysis=None,
+        meta=VersionMeta(source=source[:1000]),
+    )
+    if schema:
+        row.schema = [{"name": n, "kind": k} for n, k in schema]
+        row.columns = len(schema)
+    return Registered(_version(row, ds.name, ds_model.project_key), created=True)
+
+
 def _hash_file(ctx: Context, version_id: str) -> Path:
     return ctx.settings.resolved_artifact_root / "datasets" / "row-hashes" / f"{version_id}.npy"
 

@@ -3,6 +3,7 @@ artifacts (proxied) and server info. Registry endpoints are in ``models_api``.""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -16,6 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.data import service as datasets
+from loopwise.data.models import DatasetRole
 from loopwise.mlflow_compat import wire
 from loopwise.tracking import artifacts, experiments, logged_models
 from loopwise.tracking import search as grammar
@@ -337,6 +340,63 @@ async def get_metric_history(request: Request, caller: CallerDep) -> JSONRespons
         return payload
 
     return ok(await wire.call(caller, work, write=False))
+
+
+_ROLES = {
+    "training": "train",
+    "train": "train",
+    "evaluation": "eval",
+    "eval": "eval",
+    "validation": "eval",
+    "testing": "test",
+    "test": "test",
+}
+
+
+def _schema(raw: Any) -> list[tuple[str, str]]:
+    """Column names and types from an MLflow dataset schema (``{"mlflow_colspec": [...]}``)."""
+    try:
+        spec = json.loads(raw) if isinstance(raw, str) else raw
+        cols = spec.get("mlflow_colspec", []) if isinstance(spec, dict) else []
+        return [(str(c["name"]), str(c.get("type", "string"))) for c in cols if "name" in c][:1000]
+    except (ValueError, TypeError, AttributeError):
+        return []
+
+
+@router.post(f"{API}/runs/log-inputs")
+async def log_inputs(request: Request, caller: CallerDep) -> JSONResponse:
+    """MLflow's log_input: each dataset becomes a referenced dataset version (by digest)
+    linked to the run with its role (training, evaluation, ...): lineage."""
+    data = await wire.body(request)
+    rid = wire.run_id(wire.required(data, "run_id"))
+    inputs = data.get("datasets") or []
+    if not isinstance(inputs, list):
+        raise InvalidInput("datasets must be a list")
+
+    def work(ctx: Context) -> None:
+        project_key = tracking.get_run(ctx, rid).project_key
+        for item in inputs:
+            ds = item.get("dataset") if isinstance(item, dict) else None
+            if not isinstance(ds, dict):
+                raise InvalidInput("each input needs a dataset object")
+            name = wire.text(ds, "name", limit=200)
+            digest = wire.text(ds, "digest", limit=70)
+            tags = {
+                t.get("key"): t.get("value") for t in item.get("tags") or [] if isinstance(t, dict)
+            }
+            role = _ROLES.get(str(tags.get("mlflow.data.context") or "").lower(), "input")
+            version = datasets.register_reference(
+                ctx,
+                project_key,
+                name,
+                digest,
+                source=str(ds.get("source") or ""),
+                schema=_schema(ds.get("schema")),
+            ).version
+            datasets.use_in_run(ctx, rid, version.id, DatasetRole(role))
+
+    await wire.call(caller, work, write=True)
+    return ok()
 
 
 @router.post(f"{API}/runs/outputs")

@@ -106,13 +106,19 @@ class Client(DataMethods, RegistryMethods):
         from loopwise.web.app import create_app
 
         app = create_app(settings or Settings(), sweep=False)
-        return cls(
+        client = cls(
             http=TestClient(app, base_url="http://loopwise.local", raise_server_exceptions=False),
             token=token,
         )
+        client._owned_db = app.state.loopwise.db  # released by close()
+        return client
 
     def close(self) -> None:
         self._http.close()
+        owned = getattr(self, "_owned_db", None)
+        if owned is not None:  # an in-process app: release its database connections
+            owned.dispose()
+            self._owned_db = None
 
     def __enter__(self) -> Client:
         return self
