@@ -45,3 +45,25 @@ def assert_one_line_error(result: Result, exit_code: int, *needles: str) -> None
     for needle in needles:
         assert needle in lines[0], lines[0]
     assert result.stdout == ""
+
+
+def deliver_one_per_day(api: Any, clock: Any, project: str, total: int, days: int) -> list[str]:
+    """``total`` tasks in ``project``; the first ``days`` of them finished one a day, the
+    last one about four hours before the real now (the CLI reads the system clock).
+
+    Written through the API of an app on a frozen clock that shares the CLI's database.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    clock.current = datetime.now(UTC) - timedelta(days=days)
+    keys = []
+    for i in range(total):
+        r = api.post(f"/api/v1/projects/{project}/items", json={"title": f"task {i}"})
+        assert r.status_code == 201, r.text
+        keys.append(r.json()["key"])
+    for key in keys[:days]:
+        for status, hours in (("in_progress", 20), ("done", 4)):
+            r = api.post(f"/api/v1/items/{key}/status", json={"status": status})
+            assert r.status_code == 200, r.text
+            clock.advance(timedelta(hours=hours))
+    return keys

@@ -14,10 +14,11 @@ from pydantic import ValidationError
 from rich.text import Text
 
 from loopwise.core.errors import InvalidInput
-from loopwise.planning import board, hypotheses, service
+from loopwise.planning import board, done, hypotheses, service
 from loopwise.planning.models import (
     Comparator,
     Hypothesis,
+    ItemCheck,
     ItemEvent,
     ItemKind,
     Phase,
@@ -27,6 +28,7 @@ from loopwise.planning.models import (
 )
 from loopwise.planning.schemas import (
     CharterIn,
+    CheckIn,
     HypothesisCreate,
     ItemCreate,
     ProjectCreate,
@@ -471,4 +473,51 @@ def item_history(ctx: typer.Context, key: ItemArg, as_json: JsonOption = False) 
         list[ItemEvent],
         as_json=as_json,
         render=lambda: env.table(["At", "Event", "From", "To", "By", "Note"], rows),
+    )
+
+
+def _checks_view(env: CliEnv, key: str, checks: list[ItemCheck]) -> Any:
+    if not checks:
+        return f"{key.upper()} has no Definition of Done for its kind"
+    rows = [
+        (
+            Text("✓", style="green") if c.checked else Text("✗", style="red"),
+            c.text,
+            "computed" if c.rule else (c.checked_by or ""),
+            env.when(c.checked_at) if c.checked_at else "",
+        )
+        for c in checks
+    ]
+    return [
+        Text(f"{key.upper()}: Definition of Done", style="bold"),
+        env.table(["", "Check", "By", "At"], rows),
+    ]
+
+
+@item_app.command("checks")
+def get_checks(ctx: typer.Context, key: ItemArg, as_json: JsonOption = False) -> None:
+    """Show a work item's Definition-of-Done checklist."""
+    env = _env(ctx)
+    with env.read() as c:
+        checks = done.get_checks(c, key)
+    env.emit(
+        checks, list[ItemCheck], as_json=as_json, render=lambda: _checks_view(env, key, checks)
+    )
+
+
+@item_app.command("check")
+def set_check(
+    ctx: typer.Context,
+    key: ItemArg,
+    text: Annotated[str, typer.Argument(help="The check's text, as `item checks` shows it.")],
+    uncheck: Annotated[bool, typer.Option("--uncheck", help="Untick it instead.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Tick (or untick) a Definition-of-Done check of a work item."""
+    env = _env(ctx)
+    data = CheckIn(text=text, checked=not uncheck)
+    with env.write() as c:
+        checks = done.set_check(c, key, data.text, data.checked)
+    env.emit(
+        checks, list[ItemCheck], as_json=as_json, render=lambda: _checks_view(env, key, checks)
     )
