@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -136,7 +136,7 @@ class CliEnv:
             from loopwise.db.engine import Database
             from loopwise.db.migrate import ensure_current
             from loopwise.web.state import AppState
-            from loopwise.wiring import default_bus
+            from loopwise.wiring import default_bus, default_promotion_checks
 
             db = Database(self.settings.resolved_database_url)
             try:
@@ -144,8 +144,13 @@ class CliEnv:
             except BaseException:
                 db.dispose()
                 raise
+            # The same promotion checks as the app: the CLI must not be a way around them.
             self._state = AppState(
-                settings=self.settings, db=db, clock=SystemClock(), bus=default_bus()
+                settings=self.settings,
+                db=db,
+                clock=SystemClock(),
+                bus=default_bus(),
+                promotion_checks=default_promotion_checks(),
             )
         return self._state
 
@@ -185,6 +190,10 @@ class CliEnv:
         for part in shown if isinstance(shown, list | tuple) else [shown]:
             self.console.print(part)
 
+    def working(self, message: str) -> AbstractContextManager[Any]:
+        """A spinner on stderr while something slow runs (silent when not a terminal)."""
+        return self.err_console.status(Text(message), spinner="dots")
+
     def note(self, message: str) -> None:
         """A human message on stderr (keeps stdout clean for ``--json``)."""
         self.err_console.print(Text(message))
@@ -196,7 +205,9 @@ class CliEnv:
         """A table; cells are plain text, never Rich markup (titles may hold brackets)."""
         table = Table(title=title, title_justify="left", show_edge=False)
         for i, name in enumerate(columns):
-            table.add_column(name, no_wrap=i == 0)  # keys and ids stay whole
+            # Keys and ids stay whole: the first column never wraps, the others fold
+            # rather than cut a value short with an ellipsis.
+            table.add_column(name, no_wrap=i == 0, overflow="fold")
         for row in rows:
             table.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in row))
         return table
@@ -205,8 +216,8 @@ class CliEnv:
     def fields(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> Table:
         """Label/value lines for ``show`` commands."""
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold")
-        grid.add_column()
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
         if title:
             grid.title = title
             grid.title_justify = "left"
@@ -433,13 +444,20 @@ def demo(
 
 def _register_groups() -> None:
     from loopwise.accounts import cli as accounts_cli
+    from loopwise.data import cli as data_cli
     from loopwise.db import cli as db_cli
+    from loopwise.planning import board_cli
     from loopwise.planning import cli as planning_cli
+    from loopwise.registry import cli as registry_cli
     from loopwise.tracking import cli as tracking_cli
 
-    for module in (db_cli, planning_cli, tracking_cli, accounts_cli):
+    modules = (db_cli, planning_cli, board_cli, tracking_cli, data_cli, registry_cli, accounts_cli)
+    for module in modules:
         for group in module.groups():
             app.add_typer(group)
+        # Single commands at the top level, e.g. ``loopwise flow CHURN``.
+        for name, function in getattr(module, "commands", list)():
+            app.command(name)(function)
 
 
 _register_groups()
