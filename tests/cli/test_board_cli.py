@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from cli_testing import CliCall, assert_one_line_error, deliver_one_per_day
 from starlette.testclient import TestClient
 
+from loopwise import Client
 from loopwise.core.clock import FrozenClock
+from loopwise.core.errors import Conflict
 
 
 def _project(cli: CliCall, tasks: int = 0) -> list[str]:
@@ -330,3 +333,17 @@ def test_raci(cli: CliCall) -> None:
 def test_portfolio_without_projects(cli: CliCall) -> None:
     assert cli.json("portfolio") == []
     assert "no projects yet" in cli.ok("portfolio").stdout
+
+
+def test_sdk_move_item_takes_a_reason(cli: CliCall, client: Client) -> None:
+    """The SDK's move passes a WIP limit the same way as ``loopwise item move --reason``."""
+    a, b = _project(cli, 2)
+    cli.ok("board", "wip", "CHURN", "in_progress", "1")
+    client.move_item(a, "in_progress")
+    with pytest.raises(Conflict, match="WIP limit"):
+        client.move_item(b, "in_progress")
+    moved = client.move_item(b, "in_progress", "picked up", reason="the pilot is blocked on it")
+    assert moved.status == "in_progress"
+    # (The app runs on the frozen test clock, so look the move up rather than take the last.)
+    (move,) = [e for e in cli.json("item", "history", b) if e["kind"] == "status"]
+    assert "the pilot is blocked on it" in move["note"] and "picked up" in move["note"]

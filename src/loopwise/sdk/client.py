@@ -191,8 +191,11 @@ class Client(DataMethods, RegistryMethods):
     def list_items(self, project: str) -> list[WorkItem]:
         return _parse(list[WorkItem], self._request("GET", f"/api/v1/projects/{project}/items"))
 
-    def move_item(self, key: str, status: str, note: str = "") -> WorkItem:
-        body = {"status": status, "note": note}
+    def move_item(self, key: str, status: str, note: str = "", *, reason: str = "") -> WorkItem:
+        """Move a work item to another board column. Past a WIP limit or an unmet
+        Definition of Done the move is refused (``Conflict``) unless ``reason`` says why;
+        the reason is recorded in the item's history."""
+        body = {"status": status, "note": note, "reason": reason}
         return _parse(WorkItem, self._request("POST", f"/api/v1/items/{key}/status", json=body))
 
     def item_history(self, key: str) -> list[ItemEvent]:
