@@ -94,10 +94,12 @@ def pg_session_url() -> Iterator[str]:
 
 def _truncate_all(url: str) -> None:
     import_all_tables()
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    # DELETE in reverse dependency order is several times faster than TRUNCATE of every
+    # table on small data (ids are not reset; no test depends on them).
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
     engine.dispose()
 
 

@@ -72,11 +72,18 @@ def get_or_create_experiment(ctx: Context, project_key: str, name: str) -> Exper
             lifecycle_stage="active",
             tags={},
         )
-        ctx.session.add(row)
         try:
-            ctx.session.flush()
-        except IntegrityError as exc:  # a concurrent writer took the name or the number
-            raise Conflict(f"experiment {name!r} was created concurrently; retry") from exc
+            with ctx.session.begin_nested():  # a savepoint: a lost race undoes only this
+                ctx.session.add(row)
+        except IntegrityError:
+            # A concurrent writer created it (or took the number) first: use theirs.
+            row = ctx.session.scalar(
+                select(ExperimentRow).where(
+                    ExperimentRow.project_id == project.id, ExperimentRow.name == name
+                )
+            )
+            if row is None:
+                raise Conflict(f"experiment {name!r} could not be created; retry") from None
     return _experiment(row)
 
 
