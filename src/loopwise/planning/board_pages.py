@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
@@ -73,6 +74,18 @@ def _parse_filter(values: dict[str, str]) -> tuple[board.BoardFilter, list[str]]
     return where, errors
 
 
+def move_options(columns: list[Column]) -> dict[str, Markup]:
+    """Per current column, the ``<option>``s of the others: built once, not per card."""
+    return {
+        here.key: Markup("").join(
+            Markup('<option value="{}">{}</option>').format(c.key, c.name)
+            for c in columns
+            if c.key != here.key
+        )
+        for here in columns
+    }
+
+
 def board_page_response(
     request: Request,
     caller: Caller,
@@ -103,6 +116,7 @@ def board_page_response(
     query = urlencode({k: v for k, v in values.items() if v})
     labels = sorted({lab for col in view.columns for card in col.cards for lab in card.labels})
     people = sorted({card.assignee for col in view.columns for card in col.cards if card.assignee})
+    columns = [c.column for c in view.columns]
     return render(
         request,
         "planning/board.html",
@@ -110,7 +124,8 @@ def board_page_response(
             "nav": "projects",
             "project": project,
             "board": view,
-            "columns": [c.column for c in view.columns],
+            "columns": columns,
+            "move_options": move_options(columns),
             "filters": values,
             "filtered": any(values.values()),
             "here": request.url.path + (f"?{query}" if query else ""),
@@ -264,6 +279,7 @@ def item_panel(ctx: Context, item: WorkItem, project: Project) -> dict[str, Any]
     return {
         "checks": done.get_checks(ctx, item.key),
         "columns": columns,
+        "column_names": {c.key: c.name for c in columns},
         "status_name": _column_name(columns, item.status),
         "can_edit": _allows(role, Role.CONTRIBUTOR),
     }

@@ -200,7 +200,9 @@ def forecast_page(
         project = planning.resolve_project(ctx, key)
         history = flow.load_history(ctx, project.key)
         remaining = len(flow.remaining_keys(history))
-        if not when_errors and window is not None:
+        if scope is None and not remaining:
+            problems["when"] = "there are no unfinished items"
+        elif not when_errors and window is not None:
             try:
                 when = flow.forecast_when(
                     ctx, project.key, scope=scope, window_days=window, trials=TRIALS
@@ -219,6 +221,16 @@ def forecast_page(
                 backtest = flow.backtest(ctx, project.key, horizon_weeks=horizon, windows=n_windows)
             except InvalidInput as exc:
                 problems["backtest"] = exc.message
+    spans = []  # each backtest window's hidden days, as dates
+    if backtest and history.created:
+        first = min(history.created.values()).date()
+        spans = [
+            (
+                first + timedelta(days=w.start),
+                first + timedelta(days=w.start + backtest.horizon_days - 1),
+            )
+            for w in backtest.windows
+        ]
     bad = bool(when_errors or how_errors or back_errors)
     return render(
         request,
@@ -235,6 +247,7 @@ def forecast_page(
             "how_many_chart": how_many_histogram(how_many) if how_many else None,
             "backtest": backtest,
             "inside": sum(w.inside for w in backtest.windows) if backtest else 0,
+            "spans": spans,
             "problems": problems,
             "when_errors": when_errors,
             "how_errors": how_errors,

@@ -392,7 +392,7 @@ def aging_chart(
             y = y_of(a.age_days)
             # Items of about the same age sit side by side: 0, +1, -1, +2, -2... steps.
             near = sum(1 for _x, dy in drawn if abs(dy - y) < 10)
-            step = min(14.0, slot / 8)
+            step = min(72.0, slot / 4) if labelled else min(14.0, slot / 8)
             x = centre + ((near + 1) // 2) * step * (1 if near % 2 else -1)
             drawn.append((x, y))
             cls = "dot over" if a.over_p85 else "dot"
@@ -444,7 +444,7 @@ def _label_box(
     """Where a dot's label fits (right of it, else left), clear of other labels and
     dots; None when it fits nowhere (the dot keeps its tooltip, the table has the key)."""
     width, height = len(text) * 6.2, 11.0
-    for bx in (x + 8, x - 8 - width):
+    for bx in (x + 9, x - 10 - width):
         box = (bx, y - 6, width, height)
         if bx + width > limit + 40:
             continue

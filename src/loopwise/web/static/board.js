@@ -104,8 +104,8 @@
           askReason(key, to, data.message);
           return null;
         }
-        showError(data.message);
-        announce(data.message);
+        showError(sentence(data.message));
+        announce(sentence(data.message));
         return null;
       })
       .catch(function (error) {
@@ -117,7 +117,12 @@
       });
   }
 
+  function sentence(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
   function askReason(key, to, text) {
+    text = sentence(text);
     pending = { key: key, to: to };
     dialogText.textContent = text;
     dialogReason.value = "";
