@@ -259,6 +259,7 @@ def test_wip_limit_form_errors(api: TestClient, seeded: dict[str, Any]) -> None:
         assert response.status_code == 400, data
         assert any(expected in m for m in alerts(response.text)), (data, alerts(response.text))
         assert 'id="wip-limit" open' in response.text
+        assert 'data-url="/projects/CHURN/board"' in response.text  # not the POST's path
     cleared = api.post("/projects/CHURN/board/wip-limit", data={"column": "review", "limit": ""})
     assert cleared.status_code == 200
     columns = ok(api.get("/api/v1/projects/CHURN/columns"))

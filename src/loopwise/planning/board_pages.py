@@ -128,7 +128,9 @@ def board_page_response(
             "move_options": move_options(columns),
             "filters": values,
             "filtered": any(values.values()),
-            "here": request.url.path + (f"?{query}" if query else ""),
+            # Where moves come back to and scripts re-read the board: the board itself, even
+            # when this render answers a POST (a WIP-limit form with errors).
+            "here": f"/projects/{project.key}/board" + (f"?{query}" if query else ""),
             "kinds": list(ItemKind),
             "cycles": project_cycles,
             "labels": labels,
