@@ -446,12 +446,22 @@ def _register_groups() -> None:
     from loopwise.accounts import cli as accounts_cli
     from loopwise.data import cli as data_cli
     from loopwise.db import cli as db_cli
+    from loopwise.mlflow_compat import cli as mlflow_cli
     from loopwise.planning import board_cli
     from loopwise.planning import cli as planning_cli
     from loopwise.registry import cli as registry_cli
     from loopwise.tracking import cli as tracking_cli
 
-    modules = (db_cli, planning_cli, board_cli, tracking_cli, data_cli, registry_cli, accounts_cli)
+    modules = (
+        db_cli,
+        planning_cli,
+        board_cli,
+        tracking_cli,
+        data_cli,
+        registry_cli,
+        accounts_cli,
+        mlflow_cli,
+    )
     for module in modules:
         for group in module.groups():
             app.add_typer(group)

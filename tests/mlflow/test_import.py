@@ -78,3 +78,24 @@ def test_import_copies_everything_once(
         assert runs["bad"].status.value == "failed"
     again = import_store(context, uri)
     assert again.runs == 0 and again.skipped == 3
+
+
+def test_import_command_reports_and_is_idempotent(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from loopwise.cli import app as cli_app
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    make_store(uri, tmp_path)
+    argv = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    first = CliRunner().invoke(cli_app, [*argv, "import", "mlflow", uri, "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["runs"] == 3
+    again = CliRunner().invoke(cli_app, [*argv, "import", "mlflow", uri, "--json"])
+    assert json.loads(again.stdout)["skipped"] == 3
+    missing = CliRunner().invoke(cli_app, [*argv, "import", "mlflow", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "neither a folder" in missing.output
