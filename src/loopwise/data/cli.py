@@ -263,10 +263,10 @@ def _version_view(env: CliEnv, v: DatasetVersion, *, brief: bool = False) -> lis
             out.append(Text(f"expectations: {passing} of {len(v.expectations)} pass"))
         return out
     if v.dimensions:
-        rows = [(k, "—" if d is None else f"{d:.1%}") for k, d in v.dimensions.items()]
-        out.append(env.table(["Quality dimension", "Score"], rows, title="Quality"))
+        scores = [(k, "—" if d is None else f"{d:.1%}") for k, d in v.dimensions.items()]
+        out.append(env.table(["Quality dimension", "Score"], scores, title="Quality"))
     if v.profile:
-        rows = [
+        columns = [
             (
                 p.name,
                 p.kind,
@@ -281,7 +281,7 @@ def _version_view(env: CliEnv, v: DatasetVersion, *, brief: bool = False) -> lis
         out.append(
             env.table(
                 ["Column", "Kind", "Missing", "Distinct", "Min", "Max", "Mean"],
-                rows,
+                columns,
                 title="Profile",
             )
         )

@@ -387,11 +387,11 @@ def _flow_view(env: CliEnv, r: flow.FlowReport) -> list[Any]:
         Text(f"{r.project_key}: {len(r.items)} items finished from {r.first} to {r.last}")
     ]
     if r.cycle_time_percentiles:
-        rows = [
+        times = [
             (f"P{p}", _days(r.cycle_time_percentiles.get(p)), _days(r.lead_time_percentiles.get(p)))
             for p in sorted(r.cycle_time_percentiles)
         ]
-        out.append(env.table(["Percentile", "Cycle time", "Lead time"], rows, title="Times"))
+        out.append(env.table(["Percentile", "Cycle time", "Lead time"], times, title="Times"))
     else:
         out.append(Text("no finished items in the window: no cycle times yet"))
     peak = max((n for _, n in r.weekly_throughput), default=0)
@@ -859,7 +859,7 @@ def update_risk(
         "description": description,
         "next_review": _day(next_review),
     }
-    data = RiskUpdate(**{k: v for k, v in given.items() if v is not None})
+    data = RiskUpdate.model_validate({k: v for k, v in given.items() if v is not None})
     changes = data.model_dump(exclude_unset=True)
     if not changes:
         raise typer.BadParameter("nothing to change: give at least one option")
@@ -996,12 +996,10 @@ def show_portfolio(
         rows = [
             (
                 p.key,
-                p.name,
                 p.phase.label,
-                p.open_hypotheses,
-                f"{p.supported}/{p.refuted}",
-                _pct(p.success_rate),
-                f"{p.next_milestone} ({p.next_milestone_target})" if p.next_milestone else "—",
+                f"{p.open_hypotheses} open, {p.supported} supported, {p.refuted} refuted"
+                + (f" ({p.success_rate:.0%})" if p.success_rate is not None else ""),
+                f"{p.next_milestone} by {p.next_milestone_target}" if p.next_milestone else "—",
                 f"{p.next_milestone_p85}" if p.next_milestone_p85 else "—",
                 _pct(p.next_milestone_probability),
                 p.open_high_risks,
@@ -1009,19 +1007,7 @@ def show_portfolio(
             for p in found
         ]
         return env.table(
-            [
-                "Key",
-                "Name",
-                "Phase",
-                "Open hyp.",
-                "Supp./ref.",
-                "Success",
-                "Next milestone",
-                "P85 date",
-                "Chance",
-                "High risks",
-            ],
-            rows,
+            ["Key", "Phase", "Hypotheses", "Next milestone", "P85", "Chance", "High risks"], rows
         )
 
     env.emit(found, list[portfolio.ProjectSummary], as_json=as_json, render=render)
