@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 
@@ -68,39 +69,99 @@ def columns(
     )
 
 
+def _bounds(lo: int, hi: int, points: int) -> list[tuple[int, int]]:
+    """Integer step ranges [first, last] cutting [lo, hi] into at most ``points`` buckets:
+    bucket i holds the steps with floor((step - lo) * points / (hi - lo + 1)) == i."""
+    span = hi - lo + 1
+    starts = [lo - (-i * span // points) for i in range(points + 1)]  # lo + ceil(i*span/points)
+    return [(a, b - 1) for a, b in zip(starts, starts[1:], strict=False) if b > a]
+
+
+_BUCKETS_SQLITE = (
+    # The bucket table is the outer loop, scanned in primary-key order, so the GROUP BY
+    # needs no sort: each bucket is one index range scan of the series.
+    "SELECT MIN(CASE WHEN m.is_nan THEN NULL ELSE m.step END), "
+    "MAX(CASE WHEN m.is_nan THEN NULL ELSE m.step END), "
+    "MIN(CASE WHEN m.is_nan THEN NULL ELSE m.value END), "
+    "MAX(CASE WHEN m.is_nan THEN NULL ELSE m.value END), "
+    "COUNT(*), SUM(CASE WHEN m.is_nan THEN 1 ELSE 0 END) "
+    "FROM temp.loopwise_chart_buckets AS b CROSS JOIN metrics AS m "
+    "WHERE m.run_id = :run AND m.key = :key AND m.step BETWEEN b.lo AND b.hi "
+    "GROUP BY b.lo ORDER BY b.lo"
+)
+_BUCKETS_POSTGRESQL = (
+    "SELECT a.* FROM unnest(CAST(:los AS BIGINT[]), CAST(:his AS BIGINT[])) AS b(lo, hi) "
+    "CROSS JOIN LATERAL (SELECT MIN(step) FILTER (WHERE NOT is_nan) AS step_min, "
+    "MAX(step) FILTER (WHERE NOT is_nan) AS step_max, "
+    "MIN(value) FILTER (WHERE NOT is_nan) AS low, MAX(value) FILTER (WHERE NOT is_nan) AS high, "
+    "COUNT(*) AS points, COUNT(*) FILTER (WHERE is_nan) AS nans FROM metrics "
+    "WHERE run_id = :run AND key = :key AND step BETWEEN b.lo AND b.hi) AS a "
+    "WHERE a.points > 0 ORDER BY b.lo"
+)
+
+
+def _bucket_rows(
+    ctx: Context, params: dict[str, object], ranges: list[tuple[int, int]]
+) -> list[tuple[Any, ...]]:
+    session = ctx.session
+    if session.get_bind().dialect.name == "sqlite":
+        conn = session.connection()
+        # A per-connection temporary table: writing it takes no lock on the database.
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS loopwise_chart_buckets "
+            "(lo INTEGER PRIMARY KEY, hi INTEGER NOT NULL)"
+        )
+        conn.exec_driver_sql("DELETE FROM temp.loopwise_chart_buckets")
+        conn.exec_driver_sql("INSERT INTO temp.loopwise_chart_buckets VALUES (?, ?)", ranges)
+        rows = [tuple(r) for r in session.execute(text(_BUCKETS_SQLITE), params)]
+        conn.exec_driver_sql("DELETE FROM temp.loopwise_chart_buckets")
+        return rows
+    los, his = [r[0] for r in ranges], [r[1] for r in ranges]
+    result = session.execute(text(_BUCKETS_POSTGRESQL), {**params, "los": los, "his": his})
+    return [tuple(r) for r in result]
+
+
 def chart(ctx: Context, run_id: str, key: str, *, points: int = 2000) -> Chart:
+    """At most ``points`` buckets of the series (step range, min, max, count of non-NaN
+    points); every point when there are no more non-NaN points than that.
+
+    The cost is one pass over the series' index range, without sorting it: the step
+    bounds come from the index ends and each bucket is a range scan.
+    """
     tracking.run_project_id(ctx, run_id, Role.VIEWER)
-    params = {"run": run_id, "key": key}
-    lo, hi, total, nans = ctx.session.execute(
+    params: dict[str, object] = {"run": run_id, "key": key}
+    where = "FROM metrics WHERE run_id = :run AND key = :key"
+    lo, hi, capped = ctx.session.execute(
         text(
-            "SELECT MIN(step), MAX(step), COUNT(*), "
-            "SUM(CASE WHEN is_nan THEN 1 ELSE 0 END) FROM metrics "
-            "WHERE run_id = :run AND key = :key"
+            f"SELECT (SELECT MIN(step) {where}), (SELECT MAX(step) {where}), "
+            f"(SELECT COUNT(*) FROM (SELECT 1 {where} LIMIT :cap) AS head)"
         ),
-        params,
+        {**params, "cap": points + 1},
     ).one()
-    total, nans = int(total or 0), int(nans or 0)
+    if lo is None:
+        return Chart(key, 0, 0, True, [])
+    if capped <= points:
+        return _exact(ctx, key, params)
+    rows = _bucket_rows(ctx, params, _bounds(int(lo), int(hi), points))
+    total = sum(int(r[4]) for r in rows)
+    nans = sum(int(r[5] or 0) for r in rows)
     if total - nans <= points:
-        rows = ctx.session.execute(
-            text(
-                "SELECT step, value FROM metrics WHERE run_id = :run AND key = :key "
-                "AND NOT is_nan ORDER BY step, timestamp, id"
-            ),
-            params,
-        ).all()
-        buckets = [Bucket(s, s, v, v, 1) for s, v in rows]
-        return Chart(key, total, nans, True, buckets)
-    width = (hi - lo + 1) / points
-    # SQLite's CAST truncates; PostgreSQL's rounds, so it needs FLOOR.
-    sqlite = ctx.session.get_bind().dialect.name == "sqlite"
-    bucket = "CAST((step - :lo) / :width AS INTEGER)" if sqlite else "FLOOR((step - :lo) / :width)"
+        return _exact(ctx, key, params)
+    buckets = [
+        Bucket(r[0], r[1], r[2], r[3], int(r[4]) - int(r[5] or 0))
+        for r in rows
+        if int(r[4]) > int(r[5] or 0)
+    ]
+    return Chart(key, total, nans, False, buckets)
+
+
+def _exact(ctx: Context, key: str, params: dict[str, object]) -> Chart:
     rows = ctx.session.execute(
         text(
-            f"SELECT {bucket} AS b, MIN(step), MAX(step), "
-            "MIN(value), MAX(value), COUNT(*) FROM metrics "
-            "WHERE run_id = :run AND key = :key AND NOT is_nan GROUP BY b ORDER BY b"
+            "SELECT step, value, is_nan FROM metrics WHERE run_id = :run AND key = :key "
+            "ORDER BY step, timestamp, id"
         ),
-        {**params, "lo": lo, "width": width},
+        params,
     ).all()
-    buckets = [Bucket(r[1], r[2], r[3], r[4], r[5]) for r in rows]
-    return Chart(key, total, nans, False, buckets)
+    buckets = [Bucket(s, s, v, v, 1) for s, v, nan in rows if not nan]
+    return Chart(key, len(rows), len(rows) - len(buckets), True, buckets)
