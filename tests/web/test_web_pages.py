@@ -74,8 +74,8 @@ def test_every_page_renders(api: TestClient, seeded: dict[str, str]) -> None:
         "/projects/churn": "CRM",  # keys are case-insensitive
         "/projects/CHURN/hypotheses": "✓ supported",
         f"/hypotheses/{item}": "decided the verdict",
-        "/projects/CHURN/runs": "lr=0.1",
-        "/projects/CHURN/runs?status=finished": "lr=0.1",
+        "/projects/CHURN/runs": '<span title="0.1">0.1</span>',  # params.lr column
+        "/projects/CHURN/runs?status=finished": '<span title="0.1">0.1</span>',
         f"/runs/{run}": "<svg",
         f"/runs/{run}?path=reports": "reports/notes.txt",
     }
