@@ -298,3 +298,10 @@ def test_portfolio_summarises_each_project(api: TestClient) -> None:
     assert set(rows) == {"ONE", "TWO"}
     assert rows["ONE"]["open_high_risks"] == 1 and rows["TWO"]["open_high_risks"] == 0
     assert rows["ONE"]["success_rate"] is None
+
+
+def test_backtest_on_a_brand_new_project_is_a_clear_400(api: TestClient) -> None:
+    make_project(api)
+    make_items(api, 2)  # created today: no complete day of history yet
+    r = api.get("/api/v1/projects/FLOW/forecast/backtest")
+    assert r.status_code == 400 and r.json()["error"]["message"]

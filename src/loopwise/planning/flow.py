@@ -305,8 +305,10 @@ def backtest(
     if not history.created:
         raise InvalidInput("the project has no items yet")
     first = min(history.created.values()).date()
-    hist = nforecast.daily_throughput(history.finished_dates(), first, today - timedelta(days=1))
     try:
+        hist = nforecast.daily_throughput(
+            history.finished_dates(), first, today - timedelta(days=1)
+        )
         result = nforecast.backtest(hist, horizon_weeks * 7, windows=windows, rng=_rng(seed))
     except nforecast.ForecastError as exc:
         raise InvalidInput(str(exc)) from exc
