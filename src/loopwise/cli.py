@@ -447,7 +447,7 @@ def _register_groups() -> None:
     from loopwise.data import cli as data_cli
     from loopwise.db import cli as db_cli
     from loopwise.mlflow_compat import cli as mlflow_cli
-    from loopwise.planning import board_cli
+    from loopwise.planning import board_cli, register_cli
     from loopwise.planning import cli as planning_cli
     from loopwise.registry import cli as registry_cli
     from loopwise.tracking import cli as tracking_cli
@@ -456,6 +456,7 @@ def _register_groups() -> None:
         db_cli,
         planning_cli,
         board_cli,
+        register_cli,
         tracking_cli,
         data_cli,
         registry_cli,
