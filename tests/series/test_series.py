@@ -90,3 +90,13 @@ def test_short_series_chart_is_exact(client: Client, api: TestClient, run_id: st
         (5, 0.5),
         (9, 0.9),
     ]
+
+
+@pytest.mark.parametrize(
+    "filter_string", ["attributes.start_time > 1e20", "attributes.end_time < -1e20"]
+)
+def test_absurd_times_in_filters_are_400(api: TestClient, run_id: str, filter_string: str) -> None:
+    r = api.post(
+        "/api/2.0/mlflow/runs/search", json={"experiment_ids": ["1"], "filter": filter_string}
+    )
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"

@@ -269,7 +269,10 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
 
 
 def _millis(value: float) -> datetime:
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidInput(f"{value:g} is not a time in milliseconds since 1970") from exc
 
 
 def condition(c: Clause) -> ColumnElement[bool]:
