@@ -223,6 +223,8 @@ def _check(c: Clause) -> None:
         numeric = c.op in _NUMERIC_OPS and isinstance(c.value, float)
         if c.key in ("start_time", "end_time") and not numeric:
             raise InvalidInput(f"{c.key} compares with a number of milliseconds")
+        if c.key in ("start_time", "end_time"):
+            _millis(c.value)  # out-of-calendar times are a filter mistake, found here
 
 
 def parse_order(items: Sequence[str]) -> list[Order]:
@@ -272,7 +274,9 @@ def _millis(value: float) -> datetime:
     try:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
-        raise InvalidInput(f"{value:g} is not a time in milliseconds since 1970") from exc
+        raise InvalidInput(
+            f"a time is out of range: {value:g} is not milliseconds since 1970"
+        ) from exc
 
 
 def condition(c: Clause) -> ColumnElement[bool]:
