@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import PlainSerializer
 
 
-def _float_for_json(value: float) -> float | str:
+def json_float(value: float) -> float | str:
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -17,4 +17,4 @@ def _float_for_json(value: float) -> float | str:
 
 
 # A float that survives JSON: non-finite values travel as "NaN", "Infinity", "-Infinity".
-JsonFloat = Annotated[float, PlainSerializer(_float_for_json, when_used="json")]
+JsonFloat = Annotated[float, PlainSerializer(json_float, when_used="json")]

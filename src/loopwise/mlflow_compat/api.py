@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from loopwise.core.errors import InvalidInput, NotFound, TooLarge
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
 from loopwise.mlflow_compat import wire
-from loopwise.tracking import artifacts, experiments, logged_models
+from loopwise.tracking import artifacts, experiments, logged_models, series
 from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunStatus
@@ -332,14 +333,14 @@ async def get_metric_history(request: Request, caller: CallerDep) -> JSONRespons
         raise InvalidInput("max_results must be positive")
     offset = grammar.decode_token(params.get("page_token"))
 
-    def work(ctx: Context) -> dict[str, Any]:
-        points = tracking.metric_page(ctx, rid, key, offset=offset, limit=limit + 1)
-        payload: dict[str, Any] = {"metrics": [wire.metric(p) for p in points[:limit]]}
-        if len(points) > limit:
+    def work(ctx: Context) -> bytes:
+        rows = series.page(ctx, rid, key, offset=offset, limit=limit + 1)
+        payload: dict[str, Any] = {"metrics": wire.history(key, rows[:limit])}
+        if len(rows) > limit:
             payload["next_page_token"] = grammar.encode_token(offset + limit)
-        return payload
+        return orjson.dumps(payload)
 
-    return ok(await wire.call(caller, work, write=False))
+    return Response(await wire.call(caller, work, write=False), media_type="application/json")
 
 
 _ROLES = {

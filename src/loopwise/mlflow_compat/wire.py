@@ -162,6 +162,20 @@ def double(value: float) -> float | str:
     return value
 
 
+def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str, Any]]:
+    """Metric objects from (step, timestamp, value, is_nan) rows (a finite v is the only
+    kind with v - v == 0)."""
+    return [
+        {
+            "key": key,
+            "value": "NaN" if nan else (v if v - v == 0 else double(v)),
+            "timestamp": ts,
+            "step": step,
+        }
+        for step, ts, v, nan in rows
+    ]
+
+
 def metric(point: MetricPoint) -> dict[str, Any]:
     return {
         "key": point.key,

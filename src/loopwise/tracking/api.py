@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from loopwise.core.errors import InvalidInput, TooLarge
@@ -111,17 +111,18 @@ def log_columns(run_id: str, body: ColumnsIn, caller: CallerDep) -> dict[str, in
     return {"count": count}
 
 
-@router.get("/runs/{run_id}/metric-columns")
+@router.get("/runs/{run_id}/metric-columns", response_model=series.Columns)
 def read_columns(
     run_id: str,
     caller: CallerDep,
     key: Annotated[str, Query(min_length=1, max_length=250)],
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1_000_000)] = 1_000_000,
-) -> series.Columns:
+) -> Response:
     """One page of a metric's history as parallel arrays; follow ``next_offset``."""
     with caller.read() as ctx:
-        return series.columns(ctx, run_id, key, offset=offset, limit=limit)
+        page = series.columns(ctx, run_id, key, offset=offset, limit=limit)
+    return Response(series.columns_json(page), media_type="application/json")
 
 
 @router.get("/runs/{run_id}/metric-chart")

@@ -10,7 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
@@ -113,6 +113,19 @@ def _run_row(ctx: Context, run_id: str, needed: Role) -> RunRow:
     return row
 
 
+_RUN_ACCESS = select(RunRow.project_id, RunRow.status).where(RunRow.id == bindparam("run"))
+
+
+def _run_access(ctx: Context, run_id: str, needed: Role) -> tuple[str, RunStatus]:
+    """The run's project id and status, with the role check: the hot paths' lookup (one
+    cached Core statement, no ORM object)."""
+    found = ctx.session.connection().execute(_RUN_ACCESS, {"run": run_id}).first()
+    if found is None:
+        raise NotFound(f"run {run_id!r} not found")
+    accounts.require_role(ctx, found[0], needed, what=f"run {run_id!r}")
+    return found[0], RunStatus(found[1])
+
+
 def _assemble(ctx: Context, rows: Sequence[RunRow], *, details: bool = True) -> list[Run]:
     """Runs with their params, tags and latest metrics, in three queries."""
     ids = [r.id for r in rows]
@@ -180,7 +193,7 @@ def create_run(ctx: Context, project_key: str, data: RunCreate) -> Run:
 
 def run_project_id(ctx: Context, run_id: str, needed: Role) -> str:
     """The run's project id, once the actor is known to hold ``needed`` on it."""
-    return _run_row(ctx, run_id, needed).project_id
+    return _run_access(ctx, run_id, needed)[0]
 
 
 def get_run(ctx: Context, run_id: str) -> Run:
@@ -276,28 +289,28 @@ def delete_tag(ctx: Context, run_id: str, key: str) -> None:
 
 def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
     """Append metric points; keeps the latest-value summary current. Returns the count."""
-    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    _, status = _run_access(ctx, run_id, Role.CONTRIBUTOR)
     now_ms = to_millis(ctx.clock.now())
     points = [
         ingest.point(
-            row.id, m.key, m.step, m.timestamp if m.timestamp is not None else now_ms, m.value
+            run_id, m.key, m.step, m.timestamp if m.timestamp is not None else now_ms, m.value
         )
         for m in metrics
     ]
-    return _ingest(ctx, row, points)
+    return _ingest(ctx, run_id, status, points)
 
 
 def log_tuples(
     ctx: Context, run_id: str, points: Sequence[tuple[str, int, int | None, float]]
 ) -> int:
     """Append already-validated (key, step, timestamp or None, value) points."""
-    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    _, status = _run_access(ctx, run_id, Role.CONTRIBUTOR)
     now_ms = to_millis(ctx.clock.now())
     rows = [
-        ingest.point(row.id, key, step, now_ms if ts is None else ts, value)
+        ingest.point(run_id, key, step, now_ms if ts is None else ts, value)
         for key, step, ts, value in points
     ]
-    return _ingest(ctx, row, rows)
+    return _ingest(ctx, run_id, status, rows)
 
 
 def log_columns(
@@ -309,22 +322,22 @@ def log_columns(
     timestamps: Sequence[int] | None = None,
 ) -> int:
     """The columnar fast path: one key, parallel arrays (already validated)."""
-    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    _, status = _run_access(ctx, run_id, Role.CONTRIBUTOR)
     if timestamps is None:
         now_ms = to_millis(ctx.clock.now())
         timestamps = [now_ms] * len(steps)
     points = [
-        ingest.point(row.id, key, s, t, v)
+        ingest.point(run_id, key, s, t, v)
         for s, t, v in zip(steps, timestamps, values, strict=True)
     ]
-    return _ingest(ctx, row, points)
+    return _ingest(ctx, run_id, status, points)
 
 
-def _ingest(ctx: Context, row: RunRow, points: list[ingest.Point]) -> int:
+def _ingest(ctx: Context, run_id: str, status: RunStatus, points: list[ingest.Point]) -> int:
     ingest.insert_points(ctx.session, points)
     ingest.upsert_latest(ctx.session, ingest.latest_of(points))
-    if RunStatus(row.status).is_terminal:
-        ctx.publish(RunEvidenceChanged(row.id))
+    if status.is_terminal:
+        ctx.publish(RunEvidenceChanged(run_id))
     return len(points)
 
 
@@ -339,21 +352,6 @@ def metric_history(ctx: Context, run_id: str, key: str) -> list[MetricPoint]:
     if not points and not ctx.session.get(LatestMetricRow, (row.id, key)):
         raise NotFound(f"run {run_id!r} has no metric {key!r}")
     return points
-
-
-def metric_page(
-    ctx: Context, run_id: str, key: str, *, offset: int = 0, limit: int = 25_000
-) -> list[MetricPoint]:
-    """One page of a metric's history, in (step, timestamp) order; [] past the end."""
-    row = _run_row(ctx, run_id, Role.VIEWER)
-    rows = ctx.session.execute(
-        select(MetricRow.step, MetricRow.timestamp, MetricRow.value, MetricRow.is_nan)
-        .where(MetricRow.run_id == row.id, MetricRow.key == key)
-        .order_by(MetricRow.step, MetricRow.timestamp, MetricRow.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [MetricPoint(key, math.nan if nan else v, s, t) for s, t, v, nan in rows]
 
 
 def search_runs(

@@ -79,7 +79,11 @@ class TagRow(Base):
 
 class MetricRow(Base):
     __tablename__ = "metrics"
-    __table_args__ = (Index("ix_metrics_run_key_step", "run_id", "key", "step"),)
+    # Covering: a series is read in (step, timestamp, id) order straight from the index,
+    # with no sort and no table lookups (history pages, columns, chart buckets).
+    __table_args__ = (
+        Index("ix_metrics_series", "run_id", "key", "step", "timestamp", "id", "value", "is_nan"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

@@ -99,14 +99,16 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "version": loopwise.__version__}
 
+    # The MLflow protocol first: its log calls are the hottest requests, and routes are
+    # matched in order.
+    app.include_router(mlflow_api.router)
+    app.include_router(mlflow_models_api.router)
     app.include_router(accounts_api.router)
     app.include_router(planning_api.router)
     app.include_router(tracking_api.router)
     app.include_router(board_api.router)
     app.include_router(registry_api.router)
     app.include_router(data_api.router)
-    app.include_router(mlflow_api.router)
-    app.include_router(mlflow_models_api.router)
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")

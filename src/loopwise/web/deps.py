@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from loopwise.core.context import Actor, Context
 from loopwise.core.errors import Unauthenticated
@@ -16,7 +17,11 @@ from loopwise.web.state import AppState
 SESSION_COOKIE = "loopwise_session"
 
 
-def app_state(request: Request) -> AppState:
+# The dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies on
+# the worker-thread pool, and three thread hops per request cost more than the request.
+
+
+async def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.loopwise
     return state
 
@@ -31,14 +36,16 @@ def _secret(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def current_actor(request: Request, state: Annotated[AppState, Depends(app_state)]) -> Actor:
+async def current_actor(request: Request, state: Annotated[AppState, Depends(app_state)]) -> Actor:
     """Local mode: the local user. Auth mode: the owner of the bearer token or session."""
     if not state.settings.auth:
-        return state.ensure_local_actor()
+        if state.local_actor is not None:
+            return state.local_actor
+        return await run_in_threadpool(state.ensure_local_actor)
     secret = _secret(request)
     if not secret:
         raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'")
-    return state.actor_for_secret(secret)
+    return await run_in_threadpool(state.actor_for_secret, secret)
 
 
 @dataclass
@@ -59,7 +66,7 @@ class Caller:
             yield ctx
 
 
-def caller(
+async def caller(
     state: Annotated[AppState, Depends(app_state)],
     actor: Annotated[Actor, Depends(current_actor)],
 ) -> Caller:

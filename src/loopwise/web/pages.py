@@ -128,7 +128,7 @@ def routers() -> list[APIRouter]:
 # --- handlers' helpers -------------------------------------------------------------------
 
 
-def _page_caller(request: Request, caller: CallerDep) -> Caller:
+async def _page_caller(request: Request, caller: CallerDep) -> Caller:
     # Remembered so that an error page raised later in the handler still shows the user.
     request.state.actor = caller.actor
     return caller
