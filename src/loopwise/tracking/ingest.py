@@ -39,17 +39,17 @@ def latest_of(points: Iterable[Point]) -> list[Point]:
     return list(best.values())
 
 
-def upsert_latest(session: Session, points: Sequence[Point]) -> None:
+def upsert_latest(session: Session, points: Sequence[Point], experiment_id: str) -> None:
     """Merge batch-latest points into the summary, keeping whichever is newer. The
     comparison happens inside the database, row by row, so concurrent writers on
     PostgreSQL cannot overwrite a newer point with an older one. One fixed statement run
     with the driver's ``executemany``: nothing to build or compile per batch."""
-    driver.execute_many(session, _UPSERT_LATEST, points)
+    driver.execute_many(session, _UPSERT_LATEST, [(*p, experiment_id) for p in points])
 
 
 _UPSERT_LATEST = (
-    "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan) "
-    "VALUES (?, ?, ?, ?, ?, ?) "
+    "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan, experiment_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, "
     "timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan "
     "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "

@@ -330,7 +330,16 @@ def condition(c: Clause) -> ColumnElement[bool]:
 def apply(query: Select[Any], clauses: Sequence[Clause], orders: Sequence[Order]) -> Select[Any]:
     """Add the filter's conditions and the ordering (then start time desc, id) to a
     ``select(RunRow)`` query."""
-    query = query.where(and_(true(), *(condition(c) for c in clauses)))
+    return ordered(filtered(query, clauses), orders)
+
+
+def filtered(query: Select[Any], clauses: Sequence[Clause]) -> Select[Any]:
+    return query.where(and_(true(), *(condition(c) for c in clauses)))
+
+
+def ordered(query: Select[Any], orders: Sequence[Order]) -> Select[Any]:
+    """Order by ``orders`` (missing values last either way, as in MLflow), then start
+    time desc, id. Appends to any ordering the query already has."""
     order_by: list[Any] = []
     for i, o in enumerate(orders):
         if o.entity == "attribute":
@@ -349,9 +358,31 @@ def apply(query: Select[Any], clauses: Sequence[Clause], orders: Sequence[Order]
             alias = aliased(table, name=f"order_{i}")
             query = query.outerjoin(alias, and_(alias.run_id == RunRow.id, alias.key == o.key))
             column = alias.value
-        # missing values sort last either way, as in MLflow
         order_by += [column.is_(None), column.desc() if o.descending else column.asc()]
     return query.order_by(*order_by, RunRow.start_time.desc(), RunRow.id)
+
+
+def having_metric(query: Select[Any], lead: Order, experiment_ids: Sequence[str]) -> Select[Any]:
+    """Only runs that logged the ``lead`` metric, ordered by its latest value first. With
+    the summary's (experiment, key, value) index the database walks an experiment's
+    values in order and stops once the page is full, instead of sorting all its runs."""
+    alias = aliased(LatestMetricRow, name="lead")
+    query = query.join(
+        alias,
+        and_(
+            alias.run_id == RunRow.id,
+            alias.experiment_id.in_(experiment_ids),
+            alias.key == lead.key,
+        ),
+    )
+    return query.order_by(alias.value.desc() if lead.descending else alias.value.asc())
+
+
+def lacking_metric(query: Select[Any], lead: Order) -> Select[Any]:
+    """Only runs that never logged the ``lead`` metric (they sort after the others)."""
+    return query.where(
+        ~exists().where(LatestMetricRow.run_id == RunRow.id, LatestMetricRow.key == lead.key)
+    )
 
 
 def encode_token(offset: int) -> str:
@@ -376,6 +407,10 @@ __all__ = [
     "apply",
     "decode_token",
     "encode_token",
+    "filtered",
+    "having_metric",
+    "lacking_metric",
+    "ordered",
     "parse_filter",
     "parse_order",
 ]

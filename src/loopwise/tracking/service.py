@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -113,17 +114,26 @@ def _run_row(ctx: Context, run_id: str, needed: Role) -> RunRow:
     return row
 
 
-_RUN_ACCESS = select(RunRow.project_id, RunRow.status).where(RunRow.id == bindparam("run"))
+_RUN_ACCESS = select(RunRow.project_id, RunRow.experiment_id, RunRow.status).where(
+    RunRow.id == bindparam("run")
+)
 
 
-def _run_access(ctx: Context, run_id: str, needed: Role) -> tuple[str, RunStatus]:
-    """The run's project id and status, with the role check: the hot paths' lookup (one
-    cached Core statement, no ORM object)."""
+@dataclass(frozen=True)
+class _Access:
+    project_id: str
+    experiment_id: str
+    status: RunStatus
+
+
+def _run_access(ctx: Context, run_id: str, needed: Role) -> _Access:
+    """The run's project, experiment and status, with the role check: the hot paths'
+    lookup (one cached Core statement, no ORM object)."""
     found = ctx.session.connection().execute(_RUN_ACCESS, {"run": run_id}).first()
     if found is None:
         raise NotFound(f"run {run_id!r} not found")
     accounts.require_role(ctx, found[0], needed, what=f"run {run_id!r}")
-    return found[0], RunStatus(found[1])
+    return _Access(found[0], found[1], RunStatus(found[2]))
 
 
 def _assemble(ctx: Context, rows: Sequence[RunRow], *, details: bool = True) -> list[Run]:
@@ -134,13 +144,21 @@ def _assemble(ctx: Context, rows: Sequence[RunRow], *, details: bool = True) -> 
     params: dict[str, dict[str, str]] = defaultdict(dict)
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     latest: dict[str, dict[str, MetricPoint]] = defaultdict(dict)
+    # Plain column tuples, not ORM objects: a page of runs carries thousands of these.
     if details:
-        for p in ctx.session.scalars(select(ParamRow).where(ParamRow.run_id.in_(ids))):
-            params[p.run_id][p.key] = p.value
-        for t in ctx.session.scalars(select(TagRow).where(TagRow.run_id.in_(ids))):
-            tags[t.run_id][t.key] = t.value
-    for m in ctx.session.scalars(select(LatestMetricRow).where(LatestMetricRow.run_id.in_(ids))):
-        latest[m.run_id][m.key] = _stored(m)
+        for run, key, value in ctx.session.execute(
+            select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(ids))
+        ):
+            params[run][key] = value
+        for run, key, value in ctx.session.execute(
+            select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(ids))
+        ):
+            tags[run][key] = value
+    m = LatestMetricRow
+    for run, key, step, ts, value, nan in ctx.session.execute(
+        select(m.run_id, m.key, m.step, m.timestamp, m.value, m.is_nan).where(m.run_id.in_(ids))
+    ):
+        latest[run][key] = MetricPoint(key, math.nan if nan else value, step, ts)
     exp_names = dict(
         ctx.session.execute(
             select(ExperimentRow.id, ExperimentRow.name).where(
@@ -193,7 +211,7 @@ def create_run(ctx: Context, project_key: str, data: RunCreate) -> Run:
 
 def run_project_id(ctx: Context, run_id: str, needed: Role) -> str:
     """The run's project id, once the actor is known to hold ``needed`` on it."""
-    return _run_access(ctx, run_id, needed)[0]
+    return _run_access(ctx, run_id, needed).project_id
 
 
 def get_run(ctx: Context, run_id: str) -> Run:
@@ -289,7 +307,7 @@ def delete_tag(ctx: Context, run_id: str, key: str) -> None:
 
 def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
     """Append metric points; keeps the latest-value summary current. Returns the count."""
-    _, status = _run_access(ctx, run_id, Role.CONTRIBUTOR)
+    run = _run_access(ctx, run_id, Role.CONTRIBUTOR)
     now_ms = to_millis(ctx.clock.now())
     points = [
         ingest.point(
@@ -297,20 +315,20 @@ def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
         )
         for m in metrics
     ]
-    return _ingest(ctx, run_id, status, points)
+    return _ingest(ctx, run_id, run, points)
 
 
 def log_tuples(
     ctx: Context, run_id: str, points: Sequence[tuple[str, int, int | None, float]]
 ) -> int:
     """Append already-validated (key, step, timestamp or None, value) points."""
-    _, status = _run_access(ctx, run_id, Role.CONTRIBUTOR)
+    run = _run_access(ctx, run_id, Role.CONTRIBUTOR)
     now_ms = to_millis(ctx.clock.now())
     rows = [
         ingest.point(run_id, key, step, now_ms if ts is None else ts, value)
         for key, step, ts, value in points
     ]
-    return _ingest(ctx, run_id, status, rows)
+    return _ingest(ctx, run_id, run, rows)
 
 
 def log_columns(
@@ -322,7 +340,7 @@ def log_columns(
     timestamps: Sequence[int] | None = None,
 ) -> int:
     """The columnar fast path: one key, parallel arrays (already validated)."""
-    _, status = _run_access(ctx, run_id, Role.CONTRIBUTOR)
+    run = _run_access(ctx, run_id, Role.CONTRIBUTOR)
     if timestamps is None:
         now_ms = to_millis(ctx.clock.now())
         timestamps = [now_ms] * len(steps)
@@ -330,13 +348,13 @@ def log_columns(
         ingest.point(run_id, key, s, t, v)
         for s, t, v in zip(steps, timestamps, values, strict=True)
     ]
-    return _ingest(ctx, run_id, status, points)
+    return _ingest(ctx, run_id, run, points)
 
 
-def _ingest(ctx: Context, run_id: str, status: RunStatus, points: list[ingest.Point]) -> int:
+def _ingest(ctx: Context, run_id: str, run: _Access, points: list[ingest.Point]) -> int:
     ingest.insert_points(ctx.session, points)
-    ingest.upsert_latest(ctx.session, ingest.latest_of(points))
-    if status.is_terminal:
+    ingest.upsert_latest(ctx.session, ingest.latest_of(points), run.experiment_id)
+    if run.status.is_terminal:
         ctx.publish(RunEvidenceChanged(run_id))
     return len(points)
 
@@ -368,11 +386,30 @@ def search_runs(
     the page and whether more follow. The caller checked access to the experiments."""
     clauses = search.parse_filter(filter_string)
     orders = search.parse_order(order_by)
-    query = select(RunRow).where(
-        RunRow.experiment_id.in_(experiment_ids), RunRow.lifecycle_stage.in_(lifecycle)
+    base = search.filtered(
+        select(RunRow).where(
+            RunRow.experiment_id.in_(experiment_ids), RunRow.lifecycle_stage.in_(lifecycle)
+        ),
+        clauses,
     )
-    query = search.apply(query, clauses, orders).offset(offset).limit(limit + 1)
-    rows = list(ctx.session.scalars(query))
+    wanted = limit + 1  # one more tells whether another page follows
+    if orders and orders[0].entity == "metric":
+        # Runs with the leading metric come first, read in the summary index's order, so
+        # the cost follows the page, not the number of runs; runs without it follow.
+        lead, rest = orders[0], orders[1:]
+        having = search.having_metric(base, lead, experiment_ids)
+        first = list(ctx.session.scalars(search.ordered(having, rest).limit(offset + wanted)))
+        rows = first[offset:]
+        if len(rows) < wanted:  # ``first`` holds every run with the metric
+            skip = max(0, offset - len(first))
+            rows += ctx.session.scalars(
+                search.ordered(search.lacking_metric(base, lead), rest)
+                .offset(skip)
+                .limit(wanted - len(rows))
+            )
+    else:
+        query = search.ordered(base, orders).offset(offset).limit(wanted)
+        rows = list(ctx.session.scalars(query))
     return _assemble(ctx, rows[:limit]), len(rows) > limit
 
 

@@ -96,6 +96,10 @@ class MetricRow(Base):
 
 class LatestMetricRow(Base):
     __tablename__ = "latest_metrics"
+    # Search ordered by a metric walks one experiment's values in this index's order.
+    __table_args__ = (
+        Index("ix_latest_metrics_experiment_key_value", "experiment_id", "key", "value"),
+    )
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
@@ -103,6 +107,10 @@ class LatestMetricRow(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float] = mapped_column(Float)
     is_nan: Mapped[bool] = mapped_column(default=False)
+    # The run's experiment, copied (runs never move): lets search stay inside it.
+    experiment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE")
+    )
 
 
 class LoggedModelRow(Base):
