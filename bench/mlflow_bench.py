@@ -500,7 +500,8 @@ def main() -> None:
         )
         lower_better = not key.endswith("pts_s")
         if lower_better:
-            vs = f"{ratio(by.get('mlflow', {}).get(key), lw.get(key))} / {ratio(by.get('fasttrackml', {}).get(key), lw.get(key))} faster"
+            word = "smaller" if key == "rss_mib" else "faster"
+            vs = f"{ratio(by.get('mlflow', {}).get(key), lw.get(key))} / {ratio(by.get('fasttrackml', {}).get(key), lw.get(key))} {word}"
         else:
             vs = f"{ratio(lw.get(key), by.get('mlflow', {}).get(key))} / {ratio(lw.get(key), by.get('fasttrackml', {}).get(key))}"
         print(f"{label:34}{cells}   {vs}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from loopwise.accounts.models import Role
@@ -36,22 +36,23 @@ HISTORY_PAGE = 25_000
 VIEWS = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
 
 
-def ok(payload: dict[str, Any] | None = None) -> JSONResponse:
-    return JSONResponse(payload or {})
+def ok(payload: dict[str, Any] | None = None) -> Response:
+    """A JSON body, serialized with orjson (a page of runs is thousands of small objects)."""
+    return Response(orjson.dumps(payload or {}), media_type="application/json")
 
 
 # --- experiments -----------------------------------------------------------------------
 
 
 @router.get(f"{API}/experiments/get-by-name")
-async def get_experiment_by_name(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_experiment_by_name(request: Request, caller: CallerDep) -> Response:
     name = wire.text(wire.query(request), "experiment_name")
     info = await wire.call(caller, lambda ctx: experiments.by_name(ctx, name), write=False)
     return ok({"experiment": wire.experiment(info)})
 
 
 @router.post(f"{API}/experiments/create")
-async def create_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
     tags = {t["key"]: str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
@@ -60,7 +61,7 @@ async def create_experiment(request: Request, caller: CallerDep) -> JSONResponse
 
 
 @router.get(f"{API}/experiments/get")
-async def get_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(wire.query(request), "experiment_id"))
     info = await wire.call(
         caller, lambda ctx: experiments.by_number(ctx, number), write=number == 0
@@ -69,7 +70,7 @@ async def get_experiment(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.api_route(f"{API}/experiments/search", methods=["GET", "POST"])
-async def search_experiments(request: Request, caller: CallerDep) -> JSONResponse:
+async def search_experiments(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
     view = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}.get(
         str(data.get("view_type") or "ACTIVE_ONLY"), "active"
@@ -101,7 +102,7 @@ def _experiment_name_filter(text: str) -> str | None:
 
 
 @router.post(f"{API}/experiments/delete")
-async def delete_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+async def delete_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
     await wire.call(
         caller, lambda ctx: experiments.set_lifecycle(ctx, number, "deleted"), write=True
@@ -110,7 +111,7 @@ async def delete_experiment(request: Request, caller: CallerDep) -> JSONResponse
 
 
 @router.post(f"{API}/experiments/restore")
-async def restore_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+async def restore_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
     await wire.call(
         caller, lambda ctx: experiments.set_lifecycle(ctx, number, "active"), write=True
@@ -119,7 +120,7 @@ async def restore_experiment(request: Request, caller: CallerDep) -> JSONRespons
 
 
 @router.post(f"{API}/experiments/update")
-async def update_experiment(request: Request, caller: CallerDep) -> JSONResponse:
+async def update_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
     name = wire.text(data, "new_name", limit=200)
@@ -128,7 +129,7 @@ async def update_experiment(request: Request, caller: CallerDep) -> JSONResponse
 
 
 @router.post(f"{API}/experiments/set-experiment-tag")
-async def set_experiment_tag(request: Request, caller: CallerDep) -> JSONResponse:
+async def set_experiment_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
     key, value = wire.text(data, "key", limit=250), str(data.get("value", ""))
@@ -146,7 +147,7 @@ def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
 
 
 @router.post(f"{API}/runs/create")
-async def create_run(request: Request, caller: CallerDep) -> JSONResponse:
+async def create_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(data.get("experiment_id") or "0")
     tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
@@ -172,13 +173,13 @@ async def create_run(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.get(f"{API}/runs/get")
-async def get_run(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(wire.query(request), "run_id", "run_uuid"))
     return ok({"run": await wire.call(caller, lambda ctx: _run_payload(ctx, rid), write=False)})
 
 
 @router.post(f"{API}/runs/update")
-async def update_run(request: Request, caller: CallerDep) -> JSONResponse:
+async def update_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     status = str(data.get("status") or "").upper()
@@ -202,7 +203,7 @@ async def update_run(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/delete")
-async def delete_run(request: Request, caller: CallerDep) -> JSONResponse:
+async def delete_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
     await wire.call(
         caller, lambda ctx: experiments.set_run_lifecycle(ctx, rid, "deleted"), write=True
@@ -211,7 +212,7 @@ async def delete_run(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/restore")
-async def restore_run(request: Request, caller: CallerDep) -> JSONResponse:
+async def restore_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
     await wire.call(
         caller, lambda ctx: experiments.set_run_lifecycle(ctx, rid, "active"), write=True
@@ -220,7 +221,7 @@ async def restore_run(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/log-parameter")
-async def log_param(request: Request, caller: CallerDep) -> JSONResponse:
+async def log_param(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     key = wire.text(data, "key", limit=250)
@@ -230,7 +231,7 @@ async def log_param(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/log-metric")
-async def log_metric(request: Request, caller: CallerDep) -> JSONResponse:
+async def log_metric(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
 
@@ -242,7 +243,7 @@ async def log_metric(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/log-batch")
-async def log_batch(request: Request, caller: CallerDep) -> JSONResponse:
+async def log_batch(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
     metrics, params, tags = (
@@ -272,7 +273,7 @@ async def log_batch(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/set-tag")
-async def set_tag(request: Request, caller: CallerDep) -> JSONResponse:
+async def set_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     key = wire.text(data, "key", limit=250)
@@ -282,7 +283,7 @@ async def set_tag(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/delete-tag")
-async def delete_tag(request: Request, caller: CallerDep) -> JSONResponse:
+async def delete_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
     key = wire.text(data, "key", limit=250)
@@ -291,7 +292,7 @@ async def delete_tag(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/search")
-async def search_runs(request: Request, caller: CallerDep) -> JSONResponse:
+async def search_runs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
     limit = wire.integer(data.get("max_results") or 1000, "max_results")
@@ -322,7 +323,7 @@ async def search_runs(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.get(f"{API}/metrics/get-history")
-async def get_metric_history(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_metric_history(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     rid = wire.run_id(wire.required(params, "run_id", "run_uuid"))
     key = wire.text(params, "metric_key", limit=250)
@@ -365,7 +366,7 @@ def _schema(raw: Any) -> list[tuple[str, str]]:
 
 
 @router.post(f"{API}/runs/log-inputs")
-async def log_inputs(request: Request, caller: CallerDep) -> JSONResponse:
+async def log_inputs(request: Request, caller: CallerDep) -> Response:
     """MLflow's log_input: each dataset becomes a referenced dataset version (by digest)
     linked to the run with its role (training, evaluation, ...): lineage."""
     data = await wire.body(request)
@@ -401,7 +402,7 @@ async def log_inputs(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post(f"{API}/runs/outputs")
-async def log_outputs(request: Request, caller: CallerDep) -> JSONResponse:
+async def log_outputs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
     model_ids = [str(m.get("model_id")) for m in data.get("models") or [] if isinstance(m, dict)]
@@ -416,7 +417,7 @@ async def log_outputs(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.get("/api/3.0/mlflow/server-info")
-async def server_info() -> JSONResponse:
+async def server_info() -> Response:
     return ok(
         {
             "store_type": "Loopwise",
@@ -443,7 +444,7 @@ def _root(ctx: Context, path: str, needed: Role) -> tuple[Path, str]:
 
 
 @router.get(ARTIFACTS)
-async def list_artifacts(request: Request, caller: CallerDep) -> JSONResponse:
+async def list_artifacts(request: Request, caller: CallerDep) -> Response:
     path = str(request.query_params.get("path") or "")
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -488,7 +489,7 @@ def _store(caller: Caller, path: str, tmp: Path) -> None:
 
 
 @router.put(ARTIFACTS + "/{path:path}")
-async def upload_artifact(path: str, request: Request, caller: CallerDep) -> JSONResponse:
+async def upload_artifact(path: str, request: Request, caller: CallerDep) -> Response:
     limit = caller.state.settings.max_artifact_bytes
     fd, tmp_name = tempfile.mkstemp(dir=caller.state.artifact_tmp)
     tmp = Path(tmp_name)
