@@ -365,7 +365,12 @@ def ordered(query: Select[Any], orders: Sequence[Order]) -> Select[Any]:
 def having_metric(query: Select[Any], lead: Order, experiment_ids: Sequence[str]) -> Select[Any]:
     """Only runs that logged the ``lead`` metric, ordered by its latest value first. With
     the summary's (experiment, key, value) index the database walks an experiment's
-    values in order and stops once the page is full, instead of sorting all its runs."""
+    values in order and stops once the page is full, instead of sorting all its runs.
+
+    The experiment condition is on the summary row itself (not only through ``runs``) so
+    SQLite's planner sees the index range and drives the join from it. Loopwise never
+    runs ``ANALYZE`` on SQLite: with statistics for a single large experiment the planner
+    prefers scanning and sorting the runs (same result, ~50x slower at 50,000 runs)."""
     alias = aliased(LatestMetricRow, name="lead")
     query = query.join(
         alias,
