@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
+from loopwise.core.types import json_float
 from loopwise.tracking.experiments import ExperimentInfo
 from loopwise.tracking.models import MetricPoint, Run
 from loopwise.web.deps import Caller
@@ -153,13 +154,8 @@ def from_millis(value: Any, name: str) -> datetime:
         raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied") from exc
 
 
-def double(value: float) -> float | str:
-    """Protobuf JSON spells non-finite doubles as strings."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
+# Protobuf JSON spells non-finite doubles as strings, as the rest of the API does.
+double = json_float
 
 
 def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str, Any]]:
