@@ -429,6 +429,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check")
     parser.add_argument("--only", default="loopwise,mlflow,fasttrackml")
     parser.add_argument("--runs", default="", help="run counts for search, e.g. 5000,50000")
+    parser.add_argument("--out", default="mlflow_bench.json", help="results file in results/")
     args = parser.parse_args()
     q = args.quick
     sizes = {
@@ -477,7 +478,7 @@ def main() -> None:
         "raw_sqlite_into": ceiling_where,
         "servers": by,
     }
-    (RESULTS / "mlflow_bench.json").write_text(json.dumps(report, indent=2, default=str))
+    (RESULTS / args.out).write_text(json.dumps(report, indent=2, default=str))
 
     rows = [
         ("startup (s)", "startup_s"),
