@@ -154,17 +154,13 @@ def from_millis(value: Any, name: str) -> datetime:
         raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied") from exc
 
 
-# Protobuf JSON spells non-finite doubles as strings, as the rest of the API does.
-double = json_float
-
-
 def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str, Any]]:
     """Metric objects from (step, timestamp, value, is_nan) rows (a finite v is the only
     kind with v - v == 0)."""
     return [
         {
             "key": key,
-            "value": "NaN" if nan else (v if v - v == 0 else double(v)),
+            "value": "NaN" if nan else (v if v - v == 0 else json_float(v)),
             "timestamp": ts,
             "step": step,
         }
@@ -175,7 +171,7 @@ def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str
 def metric(point: MetricPoint) -> dict[str, Any]:
     return {
         "key": point.key,
-        "value": double(point.value),
+        "value": json_float(point.value),  # protobuf JSON: "NaN", "Infinity"
         "timestamp": point.timestamp,
         "step": point.step,
     }

@@ -327,12 +327,6 @@ def condition(c: Clause) -> ColumnElement[bool]:
     raise InvalidInput(f"unknown attribute {c.key!r}")
 
 
-def apply(query: Select[Any], clauses: Sequence[Clause], orders: Sequence[Order]) -> Select[Any]:
-    """Add the filter's conditions and the ordering (then start time desc, id) to a
-    ``select(RunRow)`` query."""
-    return ordered(filtered(query, clauses), orders)
-
-
 def filtered(query: Select[Any], clauses: Sequence[Clause]) -> Select[Any]:
     return query.where(and_(true(), *(condition(c) for c in clauses)))
 
@@ -409,7 +403,6 @@ def decode_token(token: str | None) -> int:
 __all__ = [
     "Clause",
     "Order",
-    "apply",
     "decode_token",
     "encode_token",
     "filtered",
