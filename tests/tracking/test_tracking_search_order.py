@@ -81,3 +81,27 @@ def test_metric_order_pages_match_brute_force(api: TestClient, descending: bool)
         body = {"filter": f"metrics.m0 > {threshold}", "order_by": [f"metrics.m1 {direction}"]}
         for size in (1, 3, 7, 100):
             assert _paged(api, exp, body, size) == expected, (threshold, size)
+
+
+def test_page_details_read_in_chunks_keep_every_run_whole(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's params, tags and latest metrics are read in IN-lists of bounded size; a
+    page spanning several of them still carries each run's own values."""
+    from loopwise.tracking import service
+
+    monkeypatch.setattr(service, "_DETAIL_CHUNK", 7)
+    exp, runs = _runs(api, random.Random(3), 30)
+    for run in runs:
+        params = [{"key": "seed", "value": run["id"]}]
+        body = {"run_id": run["id"], "params": params, "tags": [{"key": "t", "value": run["id"]}]}
+        assert api.post(f"{API}/runs/log-batch", json=body).status_code == 200
+    data = api.post(f"{API}/runs/search", json={"experiment_ids": [exp]}).json()
+    assert len(data["runs"]) == len(runs)
+    logged = {r["id"]: r for r in runs}
+    for found in data["runs"]:
+        rid = found["info"]["run_id"]
+        metrics = {m["key"]: m["value"] for m in found["data"]["metrics"]}
+        assert metrics == {k: logged[rid][k] for k in ("m0", "m1") if k in logged[rid]}
+        assert found["data"]["params"] == [{"key": "seed", "value": rid}]
+        assert {"key": "t", "value": rid} in found["data"]["tags"]

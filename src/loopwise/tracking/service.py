@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from loopwise.core.clock import to_millis
 from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
+from loopwise.db import driver
 from loopwise.planning import service as planning
 from loopwise.planning.models import Evidence
 from loopwise.tracking import ingest, search
@@ -136,28 +138,37 @@ def _run_access(ctx: Context, run_id: str, needed: Role) -> _Access:
     return _Access(found[0], found[1], RunStatus(found[2]))
 
 
-def _assemble(ctx: Context, rows: Sequence[RunRow], *, details: bool = True) -> list[Run]:
-    """Runs with their params, tags and latest metrics, in three queries."""
+_DETAIL_CHUNK = 500  # ids per IN list, far below every backend's bound-parameter limit
+
+
+def _details(ctx: Context, table: str, columns: str, ids: Sequence[str]) -> list[tuple]:
+    """``columns`` of ``table`` for these runs, as driver tuples (a page of runs carries
+    thousands of them: ORM rows or even Core rows would cost more than the query)."""
+    out: list[tuple] = []
+    for at in range(0, len(ids), _DETAIL_CHUNK):
+        chunk = ids[at : at + _DETAIL_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT run_id, {columns} FROM {table} WHERE run_id IN ({marks})"
+        out += driver.fetch_all(ctx.session, sql, chunk)
+    return out
+
+
+def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> list[Run]:
+    """Runs with their params, tags and latest metrics, in three queries. ``rows`` are
+    RunRow objects or Core rows with the runs table's columns (search reads those)."""
     ids = [r.id for r in rows]
     if not ids:
         return []
     params: dict[str, dict[str, str]] = defaultdict(dict)
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     latest: dict[str, dict[str, MetricPoint]] = defaultdict(dict)
-    # Plain column tuples, not ORM objects: a page of runs carries thousands of these.
     if details:
-        for run, key, value in ctx.session.execute(
-            select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(ids))
-        ):
+        for run, key, value in _details(ctx, "params", "key, value", ids):
             params[run][key] = value
-        for run, key, value in ctx.session.execute(
-            select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(ids))
-        ):
+        for run, key, value in _details(ctx, "tags", "key, value", ids):
             tags[run][key] = value
-    m = LatestMetricRow
-    for run, key, step, ts, value, nan in ctx.session.execute(
-        select(m.run_id, m.key, m.step, m.timestamp, m.value, m.is_nan).where(m.run_id.in_(ids))
-    ):
+    columns = "key, step, timestamp, value, is_nan"
+    for run, key, step, ts, value, nan in _details(ctx, "latest_metrics", columns, ids):
         latest[run][key] = MetricPoint(key, math.nan if nan else value, step, ts)
     exp_names = dict(
         ctx.session.execute(
@@ -387,7 +398,7 @@ def search_runs(
     clauses = search.parse_filter(filter_string)
     orders = search.parse_order(order_by)
     base = search.filtered(
-        select(RunRow).where(
+        select(*RunRow.__table__.columns).where(
             RunRow.experiment_id.in_(experiment_ids), RunRow.lifecycle_stage.in_(lifecycle)
         ),
         clauses,
@@ -398,18 +409,18 @@ def search_runs(
         # the cost follows the page, not the number of runs; runs without it follow.
         lead, rest = orders[0], orders[1:]
         having = search.having_metric(base, lead, experiment_ids)
-        first = list(ctx.session.scalars(search.ordered(having, rest).limit(offset + wanted)))
+        first = list(ctx.session.execute(search.ordered(having, rest).limit(offset + wanted)))
         rows = first[offset:]
         if len(rows) < wanted:  # ``first`` holds every run with the metric
             skip = max(0, offset - len(first))
-            rows += ctx.session.scalars(
+            rows += ctx.session.execute(
                 search.ordered(search.lacking_metric(base, lead), rest)
                 .offset(skip)
                 .limit(wanted - len(rows))
             )
     else:
         query = search.ordered(base, orders).offset(offset).limit(wanted)
-        rows = list(ctx.session.scalars(query))
+        rows = list(ctx.session.execute(query))
     return _assemble(ctx, rows[:limit]), len(rows) > limit
 
 
