@@ -304,7 +304,9 @@ def _display_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
-def _serve(env: CliEnv, application: FastAPI, settings: Settings) -> None:
+def _serve(
+    env: CliEnv, application: FastAPI, settings: Settings, *, access_log: bool = False
+) -> None:
     import uvicorn
 
     database = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
@@ -314,7 +316,13 @@ def _serve(env: CliEnv, application: FastAPI, settings: Settings) -> None:
             f"(database {database}, auth {'on' if settings.auth else 'off'}; Ctrl+C stops)"
         )
     )
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 HostOption = Annotated[
@@ -339,6 +347,13 @@ def serve(
             "Env: LOOPWISE_AUTH.",
         ),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (default off: a training loop sends thousands).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app and the REST API (/api/v1)."""
     from loopwise.web.app import create_app
@@ -347,7 +362,7 @@ def serve(
     settings = env.settings_with(host=host, port=port, auth=auth)
     application = create_app(settings)
     try:
-        _serve(env, application, settings)
+        _serve(env, application, settings, access_log=access_log)
     finally:
         application.state.loopwise.db.dispose()
 

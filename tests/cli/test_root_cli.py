@@ -107,11 +107,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
+@pytest.mark.parametrize("access_log", [False, True])
+def test_serve_answers_on_the_given_port(tmp_path: Path, access_log: bool) -> None:
+    """The server answers; one line per request only with --access-log (a training loop
+    sends thousands of requests)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPWISE_")}
+    flags = ["--access-log"] if access_log else []
     proc = subprocess.Popen(
-        [str(SCRIPT), "--home", str(tmp_path / "home"), "serve", "--port", str(port)],
+        [str(SCRIPT), "--home", str(tmp_path / "home"), "serve", "--port", str(port), *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -130,5 +134,6 @@ def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
         assert health.status_code == 200 and health.json()["status"] == "ok"
     finally:
         proc.terminate()
-        _out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=15)
     assert f"http://127.0.0.1:{port}" in err
+    assert ('"GET /api/v1/health HTTP/1.1" 200' in out) is access_log, out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
@@ -29,14 +30,16 @@ def insert_points(session: Session, points: Sequence[Point]) -> None:
     )
 
 
+_STEP_TIME = itemgetter(2, 3)
+
+
 def latest_of(points: Iterable[Point]) -> list[Point]:
-    """Per (run, key): the point with the highest (step, timestamp); later wins ties."""
-    best: dict[tuple[str, str], Point] = {}
-    for p in points:
-        cur = best.get((p[0], p[1]))
-        if cur is None or (p[2], p[3]) >= (cur[2], cur[3]):
-            best[(p[0], p[1])] = p
-    return list(best.values())
+    """Per (run, key): the point with the highest (step, timestamp); later wins ties.
+
+    A stable sort by (step, timestamp) leaves each key's latest point last among its own,
+    and a dict keeps the last value it is given. Points mostly arrive in step order, where
+    the sort is one linear pass in C."""
+    return list({(p[0], p[1]): p for p in sorted(points, key=_STEP_TIME)}.values())
 
 
 def upsert_latest(session: Session, points: Sequence[Point], experiment_id: str) -> None:
