@@ -16,11 +16,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from loopwise.core.errors import InvalidInput
 
 _WRITE_OPTION = "loopwise_write"
+_NOWAIT_OPTION = "loopwise_nowait"
+_BUSY_TIMEOUT_MS = 30_000
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -31,14 +34,25 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(_NOWAIT_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
+            return
+        # Fail at once (SQLITE_BUSY) instead of waiting when another process writes. The
+        # pragmas go straight to the driver; BEGIN goes through SQLAlchemy, which turns a
+        # busy file into its OperationalError.
+        sqlite = conn.connection.driver_connection
+        sqlite.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            sqlite.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str) -> Engine:
@@ -69,6 +83,7 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._nowait_engine = self._write_engine.execution_options(**{_NOWAIT_OPTION: True})
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
@@ -81,6 +96,39 @@ class Database:
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def session_now(self) -> Iterator[Session | None]:
+        """A write transaction begun only if that needs no waiting, else None.
+
+        SQLite only (None on PostgreSQL): when neither this process nor another one holds
+        the write lock, a small write can run on the calling thread, sparing the request a
+        trip through the worker-thread pool. On None the caller leaves this block and
+        takes ``session(write=True)``, which waits its turn."""
+        lock = self._write_lock
+        if lock is None or not lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            session: Session | None = Session(self._nowait_engine)
+            try:
+                session.begin()
+                session.connection()  # BEGIN IMMEDIATE now, while a busy file fails fast
+            except OperationalError:  # another process is writing
+                session.close()
+                session = None
+            if session is None:
+                yield None
+                return
+            with session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

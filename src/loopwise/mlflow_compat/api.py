@@ -226,7 +226,9 @@ async def log_param(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     key = wire.text(data, "key", limit=250)
     value = str(wire.required(data, "value")) if data.get("value") != "" else ""
-    await wire.call(caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True)
+    await wire.call(
+        caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True, small=True
+    )
     return ok()
 
 
@@ -238,7 +240,9 @@ async def log_metric(request: Request, caller: CallerDep) -> Response:
     point = wire.metrics(
         [{k: data[k] for k in ("key", "value", "timestamp", "step") if k in data}]
     )[0]
-    await wire.call(caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True)
+    await wire.call(
+        caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True, small=True
+    )
     return ok()
 
 
@@ -278,7 +282,9 @@ async def set_tag(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     key = wire.text(data, "key", limit=250)
     value = str(data.get("value", ""))
-    await wire.call(caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True)
+    await wire.call(
+        caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True, small=True
+    )
     return ok()
 
 

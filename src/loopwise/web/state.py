@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +17,8 @@ from loopwise.core.errors import Conflict
 from loopwise.core.events import EventBus
 from loopwise.core.settings import Settings
 from loopwise.db.engine import Database
+
+T = TypeVar("T")
 
 SYSTEM = Actor(user_id="system", username="system", is_admin=True)
 
@@ -37,6 +39,18 @@ class AppState:
             yield Context(
                 session, self.clock, actor, self.settings, self.bus, self.promotion_checks
             )
+
+    def run_now(self, actor: Actor, fn: Callable[[Context], T]) -> tuple[bool, T | None]:
+        """Run a small write use case on the calling thread if its transaction can begin
+        without waiting (see ``Database.session_now``): (True, result), or (False, None)
+        when the caller should queue it on a worker thread instead."""
+        with self.db.session_now() as session:
+            if session is None:
+                return False, None
+            ctx = Context(
+                session, self.clock, actor, self.settings, self.bus, self.promotion_checks
+            )
+            return True, fn(ctx)
 
     def actor_for_secret(self, secret: str) -> Actor:
         with self.db.session(write=False) as session:
