@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -57,6 +58,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        with socket.socket() as probe:  # a stale server there would answer in its place
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise RuntimeError(f"port {self.port} is in use: stop what listens there")
         self.cwd.mkdir(parents=True, exist_ok=True)
         log = (self.cwd / "server.log").open("wb")
         began = time.perf_counter()
