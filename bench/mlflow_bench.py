@@ -7,6 +7,8 @@ is installed, into bench/.venvs/fasttrackml (``pip install --no-deps``).
     .venv/bin/python bench/mlflow_bench.py            # full run (tens of minutes)
     .venv/bin/python bench/mlflow_bench.py --quick    # small sizes, a few minutes
     .venv/bin/python bench/mlflow_bench.py --only loopwise,fasttrackml --runs 5000
+    .venv/bin/python bench/mlflow_bench.py --runs 5000 --interleave 12   # then taking turns
+    .venv/bin/python bench/mlflow_bench.py --interleave-only             # turns only, on .work/
 
 Prints a table with each server's numbers and Loopwise's ratios, checks every point it
 logged is there afterwards, and writes bench/results/mlflow_bench.json. Nothing leaves
@@ -422,6 +424,80 @@ def raw_sqlite_ceiling(points: int) -> tuple[float, str]:
     return points / dt, where
 
 
+# --- interleaved rounds ------------------------------------------------------------------
+
+
+def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str, dict[str, float]]:
+    """Per-call ``log_metric`` and ``search_runs`` with all servers up at once, taking turns
+    round by round (the order flips every round), on the databases the sequential pass
+    left. A machine that speeds up or slows down then moves every server alike.
+
+    Search is skipped for a server whose one search takes over 5 s (MLflow at 50,000 runs:
+    rounds of it would take most of an hour)."""
+    for s in chosen:
+        s.start()
+    try:
+        clients = {s.name: _client(s.url) for s in chosen}
+        runs = {s.name: _new_run(s.url, "interleaved") for s in chosen}
+        search_exp = {}
+        for s in chosen:
+            exp = clients[s.name].get_experiment_by_name("search")
+            if exp is not None:
+                t = time.perf_counter()
+                clients[s.name].search_runs(
+                    [exp.experiment_id],
+                    "metrics.m0 > 0.5",
+                    order_by=["metrics.m1 DESC"],
+                    max_results=100,
+                )
+                if time.perf_counter() - t < 5:
+                    search_exp[s.name] = exp.experiment_id
+        per_call: dict[str, list[float]] = {s.name: [] for s in chosen}
+        search: dict[str, list[float]] = {s.name: [] for s in chosen}
+        step = 0
+        for r in range(rounds):
+            for s in chosen if r % 2 == 0 else chosen[::-1]:
+                c = clients[s.name]
+                t = time.perf_counter()
+                for i in range(calls):
+                    step += 1
+                    c.log_metric(runs[s.name], "probe", float(i), step=step)
+                per_call[s.name].append((time.perf_counter() - t) / calls)
+                if s.name in search_exp:
+                    t = time.perf_counter()
+                    found = c.search_runs(
+                        [search_exp[s.name]],
+                        filter_string="metrics.m0 > 0.5",
+                        order_by=["metrics.m1 DESC"],
+                        max_results=100,
+                    )
+                    search[s.name].append(time.perf_counter() - t)
+                    assert len(found) == 100, f"{s.name}: search returned {len(found)} runs"
+    finally:
+        for s in chosen:
+            s.stop()
+    return {
+        name: {
+            "log_metric_ms": statistics.median(per_call[name]) * 1000,
+            **({"search_ms": statistics.median(search[name]) * 1000} if search[name] else {}),
+        }
+        for name in per_call
+    }
+
+
+def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
+    lw = found.get("loopwise", {})
+    print(f"\ninterleaved, {rounds} rounds (medians; all servers up, taking turns):")
+    for key, label in (("log_metric_ms", "per-call log_metric (ms)"), ("search_ms", "search (ms)")):
+        cells = "".join(
+            f"{found[n][key]:>14,.3f}" if key in found[n] else f"{'-':>14}" for n in found
+        )
+        mlflow, fml = found.get("mlflow", {}).get(key), found.get("fasttrackml", {}).get(key)
+        print(
+            f"{label:34}{cells}   {ratio(mlflow, lw.get(key))} / {ratio(fml, lw.get(key))} faster"
+        )
+
+
 def ratio(a: float | None, b: float | None) -> str:
     if not a or not b:
         return "-"
@@ -436,6 +512,18 @@ def main() -> None:
     parser.add_argument("--only", default="loopwise,mlflow,fasttrackml")
     parser.add_argument("--runs", default="", help="run counts for search, e.g. 5000,50000")
     parser.add_argument("--out", default="mlflow_bench.json", help="results file in results/")
+    parser.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="then per-call log_metric and search with all servers up, taking turns",
+    )
+    parser.add_argument(
+        "--interleave-only",
+        action="store_true",
+        help="only the interleaved rounds, on the databases an earlier run left in .work/",
+    )
     args = parser.parse_args()
     q = args.quick
     sizes = {
@@ -448,6 +536,12 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     chosen = servers(set(args.only.split(",")))
+    if args.interleave_only:
+        rounds = args.interleave or 12
+        found = interleaved(chosen, rounds)
+        (RESULTS / args.out).write_text(json.dumps({"interleaved": found}, indent=2))
+        print_interleaved(found, rounds)
+        return
     steps: list[tuple[str, Callable[[Server], None]]] = [
         ("log_batch", lambda s: workload_batch(s, sizes["batch"])),
         ("log_metric", lambda s: workload_single(s, sizes["single"])),
@@ -478,11 +572,13 @@ def main() -> None:
             s.stop()
     ceiling, ceiling_where = raw_sqlite_ceiling(sizes["batch"])
     by = {s.name: s.results for s in chosen}
+    found = interleaved(chosen, args.interleave) if args.interleave else {}
     report = {
         "sizes": sizes,
         "raw_sqlite_pts_s": ceiling,
         "raw_sqlite_into": ceiling_where,
         "servers": by,
+        "interleaved": found,
     }
     (RESULTS / args.out).write_text(json.dumps(report, indent=2, default=str))
 
@@ -538,6 +634,8 @@ def main() -> None:
         )
         complete = all(v for k, v in lw.items() if k.endswith("_complete"))
         print(f"every point present afterwards: {complete}")
+    if found:
+        print_interleaved(found, args.interleave)
     for s in chosen:
         if not all(v for k, v in s.results.items() if k.endswith("_complete")):
             print(f"WARNING: {s.name} lost points")
