@@ -373,13 +373,15 @@ def loopwise_runs_page(s: Server) -> None:
     s.results["runs_page_server_ms"] = statistics.median(durations)
 
 
-def raw_sqlite_ceiling(points: int) -> tuple[float, str]:
-    """Driver ``executemany`` of 1,000-point transactions (WAL, synchronous=NORMAL, foreign
-    keys on, ``BEGIN IMMEDIATE``): Loopwise's own writes minus everything above the driver.
+_RAW_INSERT = (
+    "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)"
+)
 
-    When Loopwise ran, it writes into a copy of Loopwise's benchmark database, so the
-    table, its indexes and its size are the ones the server just wrote into; otherwise into
-    a table of the same shape, created empty."""
+
+def _raw_db() -> tuple[sqlite3.Connection, str, str]:
+    """The ceiling's database: a copy of Loopwise's benchmark database when there is one
+    (the same table, indexes and size the server writes into), else a table of the same
+    shape, created empty. Returns the connection, a run id to write to and which it is."""
     path = WORK / "raw.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -410,16 +412,24 @@ def raw_sqlite_ceiling(points: int) -> tuple[float, str]:
             "CREATE INDEX ix_metrics_series ON metrics "
             "(run_id, key, step, timestamp, id, value, is_nan)"
         )
-    rows = [(run_id, "raw", i, 1_700_000_000_000 + i, float(i), False) for i in range(points)]
+    return con, run_id, where
+
+
+def _raw_batch(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> float:
+    """Seconds for one ``BEGIN IMMEDIATE`` / ``executemany`` / ``COMMIT``."""
     t = time.perf_counter()
-    for start in range(0, points, 1000):
-        con.execute("BEGIN IMMEDIATE")
-        con.executemany(
-            "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
-            rows[start : start + 1000],
-        )
-        con.execute("COMMIT")
-    dt = time.perf_counter() - t
+    con.execute("BEGIN IMMEDIATE")
+    con.executemany(_RAW_INSERT, rows)
+    con.execute("COMMIT")
+    return time.perf_counter() - t
+
+
+def raw_sqlite_ceiling(points: int) -> tuple[float, str]:
+    """Driver ``executemany`` of 1,000-point transactions (WAL, synchronous=NORMAL, foreign
+    keys on, ``BEGIN IMMEDIATE``): Loopwise's own writes minus everything above the driver."""
+    con, run_id, where = _raw_db()
+    rows = [(run_id, "raw", i, 1_700_000_000_000 + i, float(i), False) for i in range(points)]
+    dt = sum(_raw_batch(con, rows[start : start + 1000]) for start in range(0, points, 1000))
     con.close()
     return points / dt, where
 
@@ -433,9 +443,15 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
     left. A machine that speeds up or slows down then moves every server alike.
 
     Search is skipped for a server whose one search takes over 5 s (MLflow at 50,000 runs:
-    rounds of it would take most of an hour)."""
+    rounds of it would take most of an hour). With Loopwise, its turn also times 1,000-point
+    ``log-batch`` calls (Server-Timing) against the raw-SQLite ceiling, one after the
+    other, into a copy of its database taken before the rounds."""
+    raw = _raw_db() if any(s.name == "loopwise" for s in chosen) else None
+    batch_ms: list[float] = []
+    raw_ms: list[float] = []
     for s in chosen:
         s.start()
+    http = httpx.Client(timeout=60)
     try:
         clients = {s.name: _client(s.url) for s in chosen}
         runs = {s.name: _new_run(s.url, "interleaved") for s in chosen}
@@ -473,16 +489,38 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
                     )
                     search[s.name].append(time.perf_counter() - t)
                     assert len(found) == 100, f"{s.name}: search returned {len(found)} runs"
+                if s.name == "loopwise" and raw is not None:
+                    for _ in range(5):
+                        step += 1000
+                        points = range(step, step + 1000)
+                        metrics = [
+                            {"key": "t", "value": float(i), "timestamp": i, "step": i}
+                            for i in points
+                        ]
+                        r = http.post(
+                            f"{s.url}/api/2.0/mlflow/runs/log-batch",
+                            json={"run_id": runs[s.name], "metrics": metrics},
+                        )
+                        batch_ms.append(float(r.headers["server-timing"].split("dur=")[1]))
+                        rows = [(raw[1], "raw", i, i, float(i), False) for i in points]
+                        raw_ms.append(_raw_batch(raw[0], rows) * 1000)
     finally:
+        http.close()
+        if raw is not None:
+            raw[0].close()
         for s in chosen:
             s.stop()
-    return {
+    found = {
         name: {
             "log_metric_ms": statistics.median(per_call[name]) * 1000,
             **({"search_ms": statistics.median(search[name]) * 1000} if search[name] else {}),
         }
         for name in per_call
     }
+    if batch_ms:
+        found["loopwise"]["server_batch_ms"] = statistics.median(batch_ms)
+        found["loopwise"]["raw_batch_ms"] = statistics.median(raw_ms)
+    return found
 
 
 def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
@@ -495,6 +533,12 @@ def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
         mlflow, fml = found.get("mlflow", {}).get(key), found.get("fasttrackml", {}).get(key)
         print(
             f"{label:34}{cells}   {ratio(mlflow, lw.get(key))} / {ratio(fml, lw.get(key))} faster"
+        )
+    if "server_batch_ms" in lw:
+        share = lw["raw_batch_ms"] / lw["server_batch_ms"]
+        print(
+            f"loopwise server-side per 1000-point batch {lw['server_batch_ms']:.2f} ms against "
+            f"raw SQLite {lw['raw_batch_ms']:.2f} ms, taking turns: {share:.0%} of the ceiling"
         )
 
 
