@@ -110,23 +110,19 @@ class Database:
             yield None
             return
         try:
-            session: Session | None = Session(self._nowait_engine)
+            session = Session(self._nowait_engine)
+            transaction = session.begin()
             try:
-                session.begin()
                 session.connection()  # BEGIN IMMEDIATE now, while a busy file fails fast
+                busy = False
             except OperationalError:  # another process is writing
                 session.close()
-                session = None
-            if session is None:
+                busy = True
+            if busy:  # yielded outside the except: the caller's errors chain to nothing
                 yield None
                 return
-            with session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+            with session, transaction:  # committed on success, rolled back on error
+                yield session
         finally:
             lock.release()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from loopwise.accounts import service as accounts
 from loopwise.core.clock import Clock
@@ -36,9 +37,10 @@ class AppState:
     def context(self, actor: Actor, *, write: bool) -> Iterator[Context]:
         """One use case in one transaction: committed on success, rolled back on error."""
         with self.db.session(write=write) as session:
-            yield Context(
-                session, self.clock, actor, self.settings, self.bus, self.promotion_checks
-            )
+            yield self._context_for(session, actor)
+
+    def _context_for(self, session: Session, actor: Actor) -> Context:
+        return Context(session, self.clock, actor, self.settings, self.bus, self.promotion_checks)
 
     def run_now(self, actor: Actor, fn: Callable[[Context], T]) -> tuple[bool, T | None]:
         """Run a small write use case on the calling thread if its transaction can begin
@@ -47,10 +49,7 @@ class AppState:
         with self.db.session_now() as session:
             if session is None:
                 return False, None
-            ctx = Context(
-                session, self.clock, actor, self.settings, self.bus, self.promotion_checks
-            )
-            return True, fn(ctx)
+            return True, fn(self._context_for(session, actor))
 
     def actor_for_secret(self, secret: str) -> Actor:
         with self.db.session(write=False) as session:
