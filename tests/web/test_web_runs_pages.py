@@ -303,10 +303,11 @@ def seed_runs(app: FastAPI, count: int) -> None:
                 {"run_id": run_id, "key": "model", "value": ("gb", "lr", "rf")[i % 3]},
                 {"run_id": run_id, "key": "lr", "value": str(10 ** -(i % 4))},
             ]
-            points += [
-                ingest.point(run_id, "acc", 0, 1, (i * 7919 % count) / count),
-                ingest.point(run_id, "loss", 0, 1, 1 - (i % 100) / 100),
-            ]
+            points += ingest.points(
+                run_id,
+                1,
+                [("acc", 0, 1, (i * 7919 % count) / count), ("loss", 0, 1, 1 - (i % 100) / 100)],
+            )
         ctx.session.execute(insert(RunRow), runs)
         ctx.session.execute(insert(ParamRow), params)
         ingest.insert_points(ctx.session, points)

@@ -63,7 +63,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # LIFO: the connection used last is handed out next, so one client's requests
+        # keep finding the page cache their previous transaction left warm.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_use_lifo=True
+        )
         _prepare_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":

@@ -248,29 +248,15 @@ async def log_metric(request: Request, caller: CallerDep) -> Response:
 
 @router.post(f"{API}/runs/log-batch")
 async def log_batch(request: Request, caller: CallerDep) -> Response:
-    data = await wire.body(request)
-    rid = wire.run_id(wire.required(data, "run_id"))
-    metrics, params, tags = (
-        data.get("metrics") or [],
-        data.get("params") or [],
-        data.get("tags") or [],
-    )
-    if not all(isinstance(x, list) for x in (metrics, params, tags)):
-        raise InvalidInput("metrics, params and tags must be lists")
-    if len(metrics) > 1000 or len(params) + len(tags) > 1000:
-        raise InvalidInput("a batch holds at most 1000 metrics and 1000 params and tags")
-    param_map = {wire.text(p, "key", limit=250): str(p.get("value", "")) for p in params}
-    tag_map = {wire.text(t, "key", limit=250): str(t.get("value", "")) for t in tags}
-
-    points = wire.metrics(metrics)
+    found = await wire.batch(request)
 
     def work(ctx: Context) -> None:
-        if param_map:
-            tracking.log_params(ctx, rid, param_map)
-        if tag_map:
-            tracking.set_tags(ctx, rid, tag_map)
-        if points:
-            tracking.log_tuples(ctx, rid, points)
+        if found.params:
+            tracking.log_params(ctx, found.run_id, found.params)
+        if found.tags:
+            tracking.set_tags(ctx, found.run_id, found.tags)
+        if found.metrics:
+            tracking.log_tuples(ctx, found.run_id, found.metrics)
 
     await wire.call(caller, work, write=True)
     return ok()

@@ -1,11 +1,10 @@
-"""The metric ingest hot path: points appended with the driver's own ``executemany``
-(no per-row ORM or SQL-expression work), and the latest-value summary kept with one
-atomic conditional upsert per batch, on SQLite and PostgreSQL alike.
+"""The metric ingest hot path: points appended by driver-level statements (multi-row
+``VALUES``, no per-row ORM or SQL-expression work), and the latest-value summary kept
+with one atomic conditional upsert per batch, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 
@@ -16,18 +15,23 @@ from loopwise.db import driver
 Point = tuple[str, str, int, int, float, bool]  # run_id, key, step, timestamp, value, is_nan
 
 
-def point(run_id: str, key: str, step: int, timestamp: int, value: float) -> Point:
-    nan = math.isnan(value)
-    return (run_id, key, step, timestamp, 0.0 if nan else value, nan)
+def points(
+    run_id: str, now_ms: int, items: Iterable[tuple[str, int, int | None, float]]
+) -> list[Point]:
+    """Rows from (key, step, timestamp or None, value): a missing timestamp becomes
+    ``now_ms``, and NaN is stored as 0.0 with ``is_nan`` set (NaN is the one float with
+    ``v != v``). One comprehension, no call per point: this runs for every point logged."""
+    return [
+        (run_id, key, step, now_ms if ts is None else ts, 0.0 if v != v else v, v != v)
+        for key, step, ts, v in items
+    ]
+
+
+_POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
 
 
 def insert_points(session: Session, points: Sequence[Point]) -> None:
-    driver.execute_many(
-        session,
-        "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        points,
-    )
+    driver.insert_rows(session, "metrics", _POINT_COLUMNS, points)
 
 
 _STEP_TIME = itemgetter(2, 3)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
@@ -116,9 +116,7 @@ def _run_row(ctx: Context, run_id: str, needed: Role) -> RunRow:
     return row
 
 
-_RUN_ACCESS = select(RunRow.project_id, RunRow.experiment_id, RunRow.status).where(
-    RunRow.id == bindparam("run")
-)
+_RUN_ACCESS = "SELECT project_id, experiment_id, status FROM runs WHERE id = ?"
 
 
 @dataclass(frozen=True)
@@ -130,12 +128,13 @@ class _Access:
 
 def _run_access(ctx: Context, run_id: str, needed: Role) -> _Access:
     """The run's project, experiment and status, with the role check: the hot paths'
-    lookup (one cached Core statement, no ORM object)."""
-    found = ctx.session.connection().execute(_RUN_ACCESS, {"run": run_id}).first()
-    if found is None:
+    lookup (one driver statement: no ORM object, no SQLAlchemy result)."""
+    found = driver.fetch_all(ctx.session, _RUN_ACCESS, (run_id,))
+    if not found:
         raise NotFound(f"run {run_id!r} not found")
-    accounts.require_role(ctx, found[0], needed, what=f"run {run_id!r}")
-    return _Access(found[0], found[1], RunStatus(found[2]))
+    project_id, experiment_id, status = found[0]
+    accounts.require_role(ctx, project_id, needed, what=f"run {run_id!r}")
+    return _Access(project_id, experiment_id, RunStatus(status))
 
 
 _DETAIL_CHUNK = 500  # ids per IN list, far below every backend's bound-parameter limit
@@ -318,27 +317,15 @@ def delete_tag(ctx: Context, run_id: str, key: str) -> None:
 
 def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
     """Append metric points; keeps the latest-value summary current. Returns the count."""
-    run = _run_access(ctx, run_id, Role.CONTRIBUTOR)
-    now_ms = to_millis(ctx.clock.now())
-    points = [
-        ingest.point(
-            run_id, m.key, m.step, m.timestamp if m.timestamp is not None else now_ms, m.value
-        )
-        for m in metrics
-    ]
-    return _ingest(ctx, run_id, run, points)
+    return log_tuples(ctx, run_id, [(m.key, m.step, m.timestamp, m.value) for m in metrics])
 
 
 def log_tuples(
-    ctx: Context, run_id: str, points: Sequence[tuple[str, int, int | None, float]]
+    ctx: Context, run_id: str, points: Iterable[tuple[str, int, int | None, float]]
 ) -> int:
     """Append already-validated (key, step, timestamp or None, value) points."""
     run = _run_access(ctx, run_id, Role.CONTRIBUTOR)
-    now_ms = to_millis(ctx.clock.now())
-    rows = [
-        ingest.point(run_id, key, step, now_ms if ts is None else ts, value)
-        for key, step, ts, value in points
-    ]
+    rows = ingest.points(run_id, to_millis(ctx.clock.now()), points)
     return _ingest(ctx, run_id, run, rows)
 
 
@@ -351,15 +338,12 @@ def log_columns(
     timestamps: Sequence[int] | None = None,
 ) -> int:
     """The columnar fast path: one key, parallel arrays (already validated)."""
-    run = _run_access(ctx, run_id, Role.CONTRIBUTOR)
-    if timestamps is None:
-        now_ms = to_millis(ctx.clock.now())
-        timestamps = [now_ms] * len(steps)
-    points = [
-        ingest.point(run_id, key, s, t, v)
-        for s, t, v in zip(steps, timestamps, values, strict=True)
-    ]
-    return _ingest(ctx, run_id, run, points)
+    times: Sequence[int | None] = [None] * len(steps) if timestamps is None else timestamps
+    return log_tuples(
+        ctx,
+        run_id,
+        ((key, s, t, v) for s, t, v in zip(steps, times, values, strict=True)),
+    )
 
 
 def _ingest(ctx: Context, run_id: str, run: _Access, points: list[ingest.Point]) -> int:
