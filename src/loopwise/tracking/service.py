@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -152,12 +153,33 @@ def _details(ctx: Context, table: str, columns: str, ids: Sequence[str]) -> list
     return out
 
 
+_RUN_FIELDS = (
+    "id",
+    "project_id",
+    "experiment_id",
+    "name",
+    "status",
+    "start_time",
+    "end_time",
+    "git_commit",
+    "lifecycle_stage",
+)
+# A run's fields in one C-level call: by attribute from RunRow objects, by position from
+# Core rows of the runs table's columns (attribute access on a Core row costs ~0.5 us).
+_FROM_ORM = attrgetter(*_RUN_FIELDS)
+_FROM_CORE = itemgetter(
+    *(list(RunRow.__table__.columns.keys()).index(name) for name in _RUN_FIELDS)
+)
+_STATUSES = {status.value: status for status in RunStatus}
+
+
 def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> list[Run]:
     """Runs with their params, tags and latest metrics, in three queries. ``rows`` are
     RunRow objects or Core rows with the runs table's columns (search reads those)."""
-    ids = [r.id for r in rows]
-    if not ids:
+    if not rows:
         return []
+    fields = list(map(_FROM_ORM if isinstance(rows[0], RunRow) else _FROM_CORE, rows))
+    ids = [f[0] for f in fields]
     params: dict[str, dict[str, str]] = defaultdict(dict)
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     latest: dict[str, dict[str, MetricPoint]] = defaultdict(dict)
@@ -172,29 +194,39 @@ def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> lis
     exp_names = dict(
         ctx.session.execute(
             select(ExperimentRow.id, ExperimentRow.name).where(
-                ExperimentRow.id.in_({r.experiment_id for r in rows})
+                ExperimentRow.id.in_({f[2] for f in fields})
             )
         ).all()
     )
-    keys = planning.project_keys(ctx, {r.project_id for r in rows})
+    keys = planning.project_keys(ctx, {f[1] for f in fields})
     return [
         Run(
-            id=r.id,
-            project_id=r.project_id,
-            project_key=keys[r.project_id],
-            experiment_id=r.experiment_id,
-            experiment_name=exp_names[r.experiment_id],
-            name=r.name,
-            status=RunStatus(r.status),
-            start_time=r.start_time,
-            end_time=r.end_time,
-            git_commit=r.git_commit,
-            params=dict(sorted(params[r.id].items())),
-            tags=dict(sorted(tags[r.id].items())),
-            metrics=dict(sorted(latest[r.id].items())),
-            lifecycle_stage=r.lifecycle_stage,
+            id=run_id,
+            project_id=project_id,
+            project_key=keys[project_id],
+            experiment_id=experiment_id,
+            experiment_name=exp_names[experiment_id],
+            name=name,
+            status=_STATUSES[status],
+            start_time=start_time,
+            end_time=end_time,
+            git_commit=git_commit,
+            params=dict(sorted(params[run_id].items())),
+            tags=dict(sorted(tags[run_id].items())),
+            metrics=dict(sorted(latest[run_id].items())),
+            lifecycle_stage=lifecycle_stage,
         )
-        for r in rows
+        for (
+            run_id,
+            project_id,
+            experiment_id,
+            name,
+            status,
+            start_time,
+            end_time,
+            git_commit,
+            lifecycle_stage,
+        ) in fields
     ]
 
 
