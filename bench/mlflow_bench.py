@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx2 as httpx
 
+from loopwise.db.engine import SQLITE_READ_PRAGMAS
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 RESULTS = HERE / "results"
@@ -376,6 +378,8 @@ def loopwise_runs_page(s: Server) -> None:
 _RAW_INSERT = (
     "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)"
 )
+# The statement shape Loopwise itself writes with: 100 rows per multi-row VALUES.
+_RAW_MULTI = _RAW_INSERT + ", (?,?,?,?,?,?)" * 99
 
 
 def _raw_db() -> tuple[sqlite3.Connection, str, str]:
@@ -396,6 +400,8 @@ def _raw_db() -> tuple[sqlite3.Connection, str, str]:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute("PRAGMA foreign_keys=ON")
+    for pragma in SQLITE_READ_PRAGMAS:  # the server's own connection settings
+        con.execute(pragma)
     if source.exists():
         run_id = con.execute("SELECT id FROM runs LIMIT 1").fetchone()[0]
     else:
@@ -415,23 +421,35 @@ def _raw_db() -> tuple[sqlite3.Connection, str, str]:
     return con, run_id, where
 
 
-def _raw_batch(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> float:
-    """Seconds for one ``BEGIN IMMEDIATE`` / ``executemany`` / ``COMMIT``."""
+def _raw_batch(con: sqlite3.Connection, rows: list[tuple[Any, ...]], multi: bool = False) -> float:
+    """Seconds for one ``BEGIN IMMEDIATE`` / insert / ``COMMIT``: ``executemany`` (the
+    ceiling the targets name), or with ``multi`` Loopwise's own statement shape, 100 rows
+    per multi-row ``VALUES`` (flattening the rows is timed too)."""
     t = time.perf_counter()
     con.execute("BEGIN IMMEDIATE")
-    con.executemany(_RAW_INSERT, rows)
+    if multi and len(rows) % 100 == 0:
+        for at in range(0, len(rows), 100):
+            con.execute(_RAW_MULTI, [v for row in rows[at : at + 100] for v in row])
+    else:
+        con.executemany(_RAW_INSERT, rows)
     con.execute("COMMIT")
     return time.perf_counter() - t
 
 
-def raw_sqlite_ceiling(points: int) -> tuple[float, str]:
-    """Driver ``executemany`` of 1,000-point transactions (WAL, synchronous=NORMAL, foreign
-    keys on, ``BEGIN IMMEDIATE``): Loopwise's own writes minus everything above the driver."""
+def raw_sqlite_ceiling(points: int) -> tuple[float, float, str]:
+    """Raw SQLite, 1,000-point transactions (WAL, synchronous=NORMAL, foreign keys on, the
+    server's mmap and cache settings, ``BEGIN IMMEDIATE``): Loopwise's own writes minus
+    everything above the driver. Points/s through ``executemany`` and through 100-row
+    multi-row statements, taking turns batch by batch."""
     con, run_id, where = _raw_db()
     rows = [(run_id, "raw", i, 1_700_000_000_000 + i, float(i), False) for i in range(points)]
-    dt = sum(_raw_batch(con, rows[start : start + 1000]) for start in range(0, points, 1000))
+    many = multi = 0.0
+    for start in range(0, points, 2000):
+        many += _raw_batch(con, rows[start : start + 1000])
+        multi += _raw_batch(con, rows[start + 1000 : start + 2000], multi=True)
     con.close()
-    return points / dt, where
+    half = points / 2
+    return half / many, half / multi, where
 
 
 # --- interleaved rounds ------------------------------------------------------------------
@@ -449,6 +467,7 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
     raw = _raw_db() if any(s.name == "loopwise" for s in chosen) else None
     batch_ms: list[float] = []
     raw_ms: list[float] = []
+    multi_ms: list[float] = []
     for s in chosen:
         s.start()
     http = httpx.Client(timeout=60)
@@ -504,6 +523,8 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
                         batch_ms.append(float(r.headers["server-timing"].split("dur=")[1]))
                         rows = [(raw[1], "raw", i, i, float(i), False) for i in points]
                         raw_ms.append(_raw_batch(raw[0], rows) * 1000)
+                        rows = [(raw[1], "multi", i, i, float(i), False) for i in points]
+                        multi_ms.append(_raw_batch(raw[0], rows, multi=True) * 1000)
     finally:
         http.close()
         if raw is not None:
@@ -520,6 +541,7 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
     if batch_ms:
         found["loopwise"]["server_batch_ms"] = statistics.median(batch_ms)
         found["loopwise"]["raw_batch_ms"] = statistics.median(raw_ms)
+        found["loopwise"]["raw_multi_batch_ms"] = statistics.median(multi_ms)
     return found
 
 
@@ -538,7 +560,9 @@ def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
         share = lw["raw_batch_ms"] / lw["server_batch_ms"]
         print(
             f"loopwise server-side per 1000-point batch {lw['server_batch_ms']:.2f} ms against "
-            f"raw SQLite {lw['raw_batch_ms']:.2f} ms, taking turns: {share:.0%} of the ceiling"
+            f"raw SQLite executemany {lw['raw_batch_ms']:.2f} ms, taking turns: {share:.0%} of "
+            f"the ceiling ({lw['raw_multi_batch_ms'] / lw['server_batch_ms']:.0%} of raw "
+            f"100-row statements, {lw['raw_multi_batch_ms']:.2f} ms)"
         )
 
 
@@ -614,12 +638,13 @@ def main() -> None:
             s.results["rss_mib"] = s.rss_mib()
         finally:
             s.stop()
-    ceiling, ceiling_where = raw_sqlite_ceiling(sizes["batch"])
+    ceiling, multi_ceiling, ceiling_where = raw_sqlite_ceiling(sizes["batch"])
     by = {s.name: s.results for s in chosen}
     found = interleaved(chosen, args.interleave) if args.interleave else {}
     report = {
         "sizes": sizes,
         "raw_sqlite_pts_s": ceiling,
+        "raw_sqlite_multirow_pts_s": multi_ceiling,
         "raw_sqlite_into": ceiling_where,
         "servers": by,
         "interleaved": found,
@@ -655,13 +680,15 @@ def main() -> None:
     print()
     print(
         f"raw SQLite executemany ceiling: {ceiling:,.0f} pts/s = {1e6 / ceiling:.2f} ms per "
-        f"1,000-point transaction, into {ceiling_where}"
+        f"1,000-point transaction, into {ceiling_where}; raw 100-row multi-row statements "
+        f"(Loopwise's own shape): {multi_ceiling:,.0f} pts/s = {1e6 / multi_ceiling:.2f} ms"
     )
     if lw:
         server_rate = 1000 / (lw["server_ms_per_1000_batch"] / 1000)
         print(
             f"loopwise server-side per 1000-point batch: {lw['server_ms_per_1000_batch']:.2f} ms "
-            f"= {server_rate:,.0f} pts/s ({server_rate / ceiling:.0%} of the raw SQLite ceiling)"
+            f"= {server_rate:,.0f} pts/s ({server_rate / ceiling:.0%} of the raw SQLite "
+            f"executemany ceiling, {server_rate / multi_ceiling:.0%} of raw multi-row)"
         )
         print(
             f"loopwise SDK ingest: {lw['sdk_ingest_pts_s']:,.0f} pts/s "
