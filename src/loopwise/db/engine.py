@@ -8,6 +8,7 @@ on writers under WAL. PostgreSQL: a connection pool, nothing special.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from loopwise.core.errors import InvalidInput
@@ -48,18 +49,26 @@ def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
-        if not options.get(_NOWAIT_OPTION, False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
-            return
-        # Fail at once (SQLITE_BUSY) instead of waiting when another process writes. The
-        # pragmas go straight to the driver; BEGIN goes through SQLAlchemy, which turns a
-        # busy file into its OperationalError.
         sqlite = conn.connection.driver_connection
+        if not options.get(_NOWAIT_OPTION, False):
+            _begin(sqlite, "BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
+            return
+        # Fail at once (SQLITE_BUSY) instead of waiting when another process writes.
         sqlite.execute("PRAGMA busy_timeout=0")
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(sqlite, "BEGIN IMMEDIATE")
         finally:
             sqlite.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+
+
+def _begin(sqlite: sqlite3.Connection, statement: str) -> None:
+    """BEGIN straight on the driver (it opens every transaction: SQLAlchemy's statement
+    machinery would add a tenth of a millisecond), a refusal raised as SQLAlchemy's
+    OperationalError like any other statement's."""
+    try:
+        sqlite.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
 def make_engine(url: str) -> Engine:
