@@ -227,7 +227,7 @@ async def log_param(request: Request, caller: CallerDep) -> Response:
     key = wire.text(data, "key", limit=250)
     value = str(wire.required(data, "value")) if data.get("value") != "" else ""
     await wire.call(
-        caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True, small=True
+        caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True, inline=True
     )
     return ok()
 
@@ -241,7 +241,7 @@ async def log_metric(request: Request, caller: CallerDep) -> Response:
         [{k: data[k] for k in ("key", "value", "timestamp", "step") if k in data}]
     )[0]
     await wire.call(
-        caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True, small=True
+        caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True, inline=True
     )
     return ok()
 
@@ -258,7 +258,7 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
         if found.metrics:
             tracking.log_tuples(ctx, found.run_id, found.metrics)
 
-    await wire.call(caller, work, write=True)
+    await wire.call(caller, work, write=True, inline=True)
     return ok()
 
 
@@ -269,7 +269,7 @@ async def set_tag(request: Request, caller: CallerDep) -> Response:
     key = wire.text(data, "key", limit=250)
     value = str(data.get("value", ""))
     await wire.call(
-        caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True, small=True
+        caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True, inline=True
     )
     return ok()
 
