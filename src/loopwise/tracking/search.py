@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, true
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from loopwise.core.errors import InvalidInput
@@ -349,9 +348,9 @@ def ordered(query: Select[Any], orders: Sequence[Order]) -> Select[Any]:
                 raise InvalidInput(f"cannot order by attribute {o.key!r}")
         else:
             table = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}[o.entity]
-            alias = aliased(table, name=f"order_{i}")
-            query = query.outerjoin(alias, and_(alias.run_id == RunRow.id, alias.key == o.key))
-            column = alias.value
+            alias = table.__table__.alias(f"order_{i}")  # Core: an ORM alias costs 0.4 ms
+            query = query.outerjoin(alias, and_(alias.c.run_id == RunRow.id, alias.c.key == o.key))
+            column = alias.c.value
         order_by += [column.is_(None), column.desc() if o.descending else column.asc()]
     return query.order_by(*order_by, RunRow.start_time.desc(), RunRow.id)
 
@@ -365,16 +364,17 @@ def having_metric(query: Select[Any], lead: Order, experiment_ids: Sequence[str]
     SQLite's planner sees the index range and drives the join from it. Loopwise never
     runs ``ANALYZE`` on SQLite: with statistics for a single large experiment the planner
     prefers scanning and sorting the runs (same result, ~50x slower at 50,000 runs)."""
-    alias = aliased(LatestMetricRow, name="lead")
+    lead_row = LatestMetricRow.__table__.alias("lead")  # Core: an ORM alias costs 0.4 ms
     query = query.join(
-        alias,
+        lead_row,
         and_(
-            alias.run_id == RunRow.id,
-            alias.experiment_id.in_(experiment_ids),
-            alias.key == lead.key,
+            lead_row.c.run_id == RunRow.id,
+            lead_row.c.experiment_id.in_(experiment_ids),
+            lead_row.c.key == lead.key,
         ),
     )
-    return query.order_by(alias.value.desc() if lead.descending else alias.value.asc())
+    value = lead_row.c.value
+    return query.order_by(value.desc() if lead.descending else value.asc())
 
 
 def lacking_metric(query: Select[Any], lead: Order) -> Select[Any]:

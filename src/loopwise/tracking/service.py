@@ -420,23 +420,26 @@ def search_runs(
         clauses,
     )
     wanted = limit + 1  # one more tells whether another page follows
+    # Core statements on the session's connection: Session.execute's ORM layer adds
+    # ~0.15 ms to a query that returns plain rows anyway
+    conn = ctx.session.connection()
     if orders and orders[0].entity == "metric":
         # Runs with the leading metric come first, read in the summary index's order, so
         # the cost follows the page, not the number of runs; runs without it follow.
         lead, rest = orders[0], orders[1:]
         having = search.having_metric(base, lead, experiment_ids)
-        first = list(ctx.session.execute(search.ordered(having, rest).limit(offset + wanted)))
+        first = list(conn.execute(search.ordered(having, rest).limit(offset + wanted)))
         rows = first[offset:]
         if len(rows) < wanted:  # ``first`` holds every run with the metric
             skip = max(0, offset - len(first))
-            rows += ctx.session.execute(
+            rows += conn.execute(
                 search.ordered(search.lacking_metric(base, lead), rest)
                 .offset(skip)
                 .limit(wanted - len(rows))
             )
     else:
         query = search.ordered(base, orders).offset(offset).limit(wanted)
-        rows = list(ctx.session.execute(query))
+        rows = list(conn.execute(query))
     return _assemble(ctx, rows[:limit]), len(rows) > limit
 
 
