@@ -150,3 +150,36 @@ def test_driver_errors_are_sqlalchemy_errors(app: Any) -> None:
     rows = ingest.points("run_missing", 1, [("k", i, 1, float(i)) for i in range(150)])
     with pytest.raises(IntegrityError), state.db.session(write=True) as session:
         ingest.insert_points(session, rows)
+
+
+def test_search_answers_each_run_as_get_does(api: TestClient) -> None:
+    """Search builds its answer from plain page values, get-run from Run objects: the two
+    must describe a run identically (info, metrics including non-finite ones, params and
+    tags)."""
+    exp = api.post(f"{API}/experiments/create", json={"name": "same"}).json()["experiment_id"]
+    for i, value in enumerate([0.5, "NaN", "-Infinity", 2.0]):
+        info = api.post(
+            f"{API}/runs/create",
+            json={"experiment_id": exp, "start_time": 1_700_000_000_000 + i, "run_name": f"r{i}"},
+        ).json()["run"]["info"]
+        body = {
+            "run_id": info["run_id"],
+            "metrics": [
+                {"key": "m", "value": value, "timestamp": 5, "step": 1},
+                {"key": "a", "value": i, "timestamp": 6, "step": 0},
+            ],
+            "params": [{"key": "lr", "value": str(i)}, {"key": "depth", "value": "3"}],
+            "tags": [{"key": "team", "value": "x"}],
+        }
+        assert api.post(f"{API}/runs/log-batch", json=body).status_code == 200
+        if i % 2:
+            end = {"run_id": info["run_id"], "status": "FINISHED", "end_time": 1_800_000_000_000}
+            assert api.post(f"{API}/runs/update", json=end).status_code == 200
+    found = api.post(
+        f"{API}/runs/search",
+        json={"experiment_ids": [exp], "order_by": ["metrics.m DESC"], "max_results": 10},
+    ).json()["runs"]
+    assert len(found) == 4
+    for run in found:
+        got = api.get(f"{API}/runs/get", params={"run_id": run["info"]["run_id"]}).json()["run"]
+        assert run == got

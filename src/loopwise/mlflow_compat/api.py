@@ -297,7 +297,7 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
 
     def work(ctx: Context) -> dict[str, Any]:
         infos = {e.id: e.number for e in (experiments.by_number(ctx, n) for n in numbers)}
-        runs, more = tracking.search_runs(
+        page, more = tracking.search_page(
             ctx,
             list(infos),
             filter_string=filter_string,
@@ -306,7 +306,7 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
             limit=limit,
             offset=offset,
         )
-        payload: dict[str, Any] = {"runs": [wire.run(r, infos[r.experiment_id]) for r in runs]}
+        payload: dict[str, Any] = {"runs": wire.runs(page, infos)}
         if more:
             payload["next_page_token"] = grammar.encode_token(offset + limit)
         return payload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired, TypeVar, cast
@@ -19,7 +19,7 @@ from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
 from loopwise.core.types import json_float
 from loopwise.tracking.experiments import ExperimentInfo
-from loopwise.tracking.models import MetricPoint, Run
+from loopwise.tracking.models import Run, RunPage
 from loopwise.web.deps import Caller
 
 T = TypeVar("T")
@@ -219,15 +219,6 @@ def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str
     ]
 
 
-def metric(point: MetricPoint) -> dict[str, Any]:
-    return {
-        "key": point.key,
-        "value": json_float(point.value),  # protobuf JSON: "NaN", "Infinity"
-        "timestamp": point.timestamp,
-        "step": point.step,
-    }
-
-
 def experiment(info: ExperimentInfo) -> dict[str, Any]:
     return {
         "experiment_id": str(info.number),
@@ -240,35 +231,93 @@ def experiment(info: ExperimentInfo) -> dict[str, Any]:
     }
 
 
-def run_info(run: Run, number: int) -> dict[str, Any]:
-    rid = mlflow_run_id(run.id)
+def _run_info(
+    run_id: str,
+    number: int,
+    name: str,
+    user: str,
+    status: str,
+    start_time: datetime,
+    end_time: datetime | None,
+    lifecycle_stage: str,
+) -> dict[str, Any]:
+    rid = mlflow_run_id(run_id)
     info = {
         "run_uuid": rid,
         "run_id": rid,
         "experiment_id": str(number),
-        "run_name": run.name,
-        "user_id": run.tags.get(USER_TAG, ""),
-        "status": STATUS[run.status.value],
-        "start_time": millis(run.start_time),
+        "run_name": name,
+        "user_id": user,
+        "status": STATUS[status],
+        "start_time": millis(start_time),
         "artifact_uri": f"mlflow-artifacts:/{number}/{rid}/artifacts",
-        "lifecycle_stage": run.lifecycle_stage,
+        "lifecycle_stage": lifecycle_stage,
     }
-    if run.end_time is not None:
-        info["end_time"] = millis(run.end_time)
+    if end_time is not None:
+        info["end_time"] = millis(end_time)
     return info
 
 
-def run(run: Run, number: int) -> dict[str, Any]:
+def run_info(run: Run, number: int) -> dict[str, Any]:
+    return _run_info(
+        run.id,
+        number,
+        run.name,
+        run.tags.get(USER_TAG, ""),
+        run.status.value,
+        run.start_time,
+        run.end_time,
+        run.lifecycle_stage,
+    )
+
+
+def _run(
+    info: dict[str, Any],
+    metrics: Iterable[tuple[str, tuple[float, int, int]]],
+    params: dict[str, str],
+    tags: dict[str, str],
+) -> dict[str, Any]:
     return {
-        "info": run_info(run, number),
+        "info": info,
         "data": {
-            "metrics": [metric(p) for p in run.metrics.values()],
-            "params": [{"key": k, "value": v} for k, v in run.params.items()],
-            "tags": [{"key": k, "value": v} for k, v in run.tags.items()],
+            "metrics": [
+                # protobuf JSON: non-finite values as "NaN", "Infinity", "-Infinity"
+                {"key": k, "value": json_float(v), "timestamp": ts, "step": step}
+                for k, (v, step, ts) in metrics
+            ],
+            "params": [{"key": k, "value": v} for k, v in params.items()],
+            "tags": [{"key": k, "value": v} for k, v in tags.items()],
         },
         "inputs": {},
         "outputs": {},
     }
+
+
+def run(run: Run, number: int) -> dict[str, Any]:
+    points = ((p.key, (p.value, p.step, p.timestamp)) for p in run.metrics.values())
+    return _run(run_info(run, number), points, run.params, run.tags)
+
+
+def runs(page: RunPage, numbers: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Run objects for a search page, straight from its plain values (no Run objects):
+    ``numbers`` maps experiment ids to MLflow experiment numbers."""
+    empty: dict[str, Any] = {}
+    out = []
+    for run_id, _, experiment_id, name, status, start, end, _, stage in page.fields:
+        tags = page.tags.get(run_id, empty)
+        info = _run_info(
+            run_id,
+            numbers[experiment_id],
+            name,
+            tags.get(USER_TAG, ""),
+            status,
+            start,
+            end,
+            stage,
+        )
+        metrics = page.latest.get(run_id, empty).items()
+        out.append(_run(info, metrics, page.params.get(run_id, empty), tags))
+    return out
 
 
 async def call(

@@ -27,10 +27,12 @@ from loopwise.planning import service as planning
 from loopwise.planning.models import Evidence
 from loopwise.tracking import ingest, search
 from loopwise.tracking.models import (
+    RUN_FIELDS,
     Experiment,
     MetricPoint,
     Run,
     RunEvidenceChanged,
+    RunPage,
     RunStatus,
     RunTagged,
 )
@@ -153,67 +155,70 @@ def _details(ctx: Context, table: str, columns: str, ids: Sequence[str]) -> list
     return out
 
 
-_RUN_FIELDS = (
-    "id",
-    "project_id",
-    "experiment_id",
-    "name",
-    "status",
-    "start_time",
-    "end_time",
-    "git_commit",
-    "lifecycle_stage",
-)
 # A run's fields in one C-level call: by attribute from RunRow objects, by position from
 # Core rows of the runs table's columns (attribute access on a Core row costs ~0.5 us).
-_FROM_ORM = attrgetter(*_RUN_FIELDS)
-_FROM_CORE = itemgetter(
-    *(list(RunRow.__table__.columns.keys()).index(name) for name in _RUN_FIELDS)
-)
+_FROM_ORM = attrgetter(*RUN_FIELDS)
+_FROM_CORE = itemgetter(*(list(RunRow.__table__.columns.keys()).index(name) for name in RUN_FIELDS))
 _STATUSES = {status.value: status for status in RunStatus}
 
 
-def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> list[Run]:
-    """Runs with their params, tags and latest metrics, in three queries. ``rows`` are
-    RunRow objects or Core rows with the runs table's columns (search reads those)."""
-    if not rows:
-        return []
-    fields = list(map(_FROM_ORM if isinstance(rows[0], RunRow) else _FROM_CORE, rows))
+def _by_run(rows: Iterable[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
+    """{run: {key: value}} from (run, key, value) rows, keys sorted within each run."""
+    grouped: dict[str, dict[str, Any]] = defaultdict(dict)
+    for run, key, value in rows:
+        grouped[run][key] = value
+    return {run: dict(sorted(values.items())) for run, values in grouped.items()}
+
+
+def _page(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> RunPage:
+    """The page's details in three queries, plus experiment names and project keys.
+    ``rows`` are RunRow objects or Core rows with the runs table's columns."""
+    fields = list(map(_FROM_ORM if rows and isinstance(rows[0], RunRow) else _FROM_CORE, rows))
     ids = [f[0] for f in fields]
-    params: dict[str, dict[str, str]] = defaultdict(dict)
-    tags: dict[str, dict[str, str]] = defaultdict(dict)
-    latest: dict[str, dict[str, MetricPoint]] = defaultdict(dict)
-    if details:
-        for run, key, value in _details(ctx, "params", "key, value", ids):
-            params[run][key] = value
-        for run, key, value in _details(ctx, "tags", "key, value", ids):
-            tags[run][key] = value
-    columns = "key, step, timestamp, value, is_nan"
-    for run, key, step, ts, value, nan in _details(ctx, "latest_metrics", columns, ids):
-        latest[run][key] = MetricPoint(key, math.nan if nan else value, step, ts)
-    exp_names = dict(
-        ctx.session.execute(
-            select(ExperimentRow.id, ExperimentRow.name).where(
-                ExperimentRow.id.in_({f[2] for f in fields})
-            )
-        ).all()
+    params = _by_run(_details(ctx, "params", "key, value", ids)) if details and ids else {}
+    tags = _by_run(_details(ctx, "tags", "key, value", ids)) if details and ids else {}
+    columns = "key, value, step, timestamp, is_nan"
+    latest = _by_run(
+        (run, key, (math.nan if nan else value, step, ts))
+        for run, key, value, step, ts, nan in _details(ctx, "latest_metrics", columns, ids)
     )
-    keys = planning.project_keys(ctx, {f[1] for f in fields})
+    names: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    if fields:
+        names = dict(
+            ctx.session.connection()
+            .execute(
+                select(ExperimentRow.id, ExperimentRow.name).where(
+                    ExperimentRow.id.in_({f[2] for f in fields})
+                )
+            )
+            .all()
+        )
+        keys = planning.project_keys(ctx, {f[1] for f in fields})
+    return RunPage(fields, params, tags, latest, names, keys)
+
+
+def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> list[Run]:
+    """Run objects for RunRow objects or Core rows of the runs table."""
+    page = _page(ctx, rows, details=details)
     return [
         Run(
             id=run_id,
             project_id=project_id,
-            project_key=keys[project_id],
+            project_key=page.project_keys[project_id],
             experiment_id=experiment_id,
-            experiment_name=exp_names[experiment_id],
+            experiment_name=page.experiment_names[experiment_id],
             name=name,
             status=_STATUSES[status],
             start_time=start_time,
             end_time=end_time,
             git_commit=git_commit,
-            params=dict(sorted(params[run_id].items())),
-            tags=dict(sorted(tags[run_id].items())),
-            metrics=dict(sorted(latest[run_id].items())),
+            params=page.params.get(run_id) or {},
+            tags=page.tags.get(run_id) or {},
+            metrics={
+                key: MetricPoint(key, value, step, ts)
+                for key, (value, step, ts) in (page.latest.get(run_id) or {}).items()
+            },
             lifecycle_stage=lifecycle_stage,
         )
         for (
@@ -226,7 +231,7 @@ def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> lis
             end_time,
             git_commit,
             lifecycle_stage,
-        ) in fields
+        ) in page.fields
     ]
 
 
@@ -411,6 +416,34 @@ def search_runs(
 ) -> tuple[list[Run], bool]:
     """Runs of these experiments matching the filter grammar (tracking.search); returns
     the page and whether more follow. The caller checked access to the experiments."""
+    rows, more = _search(ctx, experiment_ids, filter_string, order_by, lifecycle, limit, offset)
+    return _assemble(ctx, rows), more
+
+
+def search_page(
+    ctx: Context,
+    experiment_ids: Sequence[str],
+    *,
+    filter_string: str | None = None,
+    order_by: Sequence[str] = (),
+    lifecycle: Sequence[str] = ("active",),
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[RunPage, bool]:
+    """``search_runs`` as plain values (see RunPage), for wire formats."""
+    rows, more = _search(ctx, experiment_ids, filter_string, order_by, lifecycle, limit, offset)
+    return _page(ctx, rows), more
+
+
+def _search(
+    ctx: Context,
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    order_by: Sequence[str],
+    lifecycle: Sequence[str],
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], bool]:
     clauses = search.parse_filter(filter_string)
     orders = search.parse_order(order_by)
     base = search.filtered(
@@ -440,7 +473,7 @@ def search_runs(
     else:
         query = search.ordered(base, orders).offset(offset).limit(wanted)
         rows = list(conn.execute(query))
-    return _assemble(ctx, rows[:limit]), len(rows) > limit
+    return rows[:limit], len(rows) > limit
 
 
 def finish_run(ctx: Context, run_id: str, data: RunFinish) -> Run:
