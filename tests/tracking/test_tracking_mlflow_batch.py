@@ -183,3 +183,11 @@ def test_search_answers_each_run_as_get_does(api: TestClient) -> None:
     for run in found:
         got = api.get(f"{API}/runs/get", params={"run_id": run["info"]["run_id"]}).json()["run"]
         assert run == got
+
+
+def test_search_of_an_unknown_experiment_is_404(api: TestClient) -> None:
+    exp = api.post(f"{API}/experiments/create", json={"name": "known"}).json()["experiment_id"]
+    response = api.post(f"{API}/runs/search", json={"experiment_ids": [exp, "999"]})
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert api.post(f"{API}/runs/search", json={"experiment_ids": [exp, "0"]}).status_code == 200

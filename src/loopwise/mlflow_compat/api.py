@@ -296,7 +296,7 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
     filter_string = data.get("filter")
 
     def work(ctx: Context) -> dict[str, Any]:
-        infos = {e.id: e.number for e in (experiments.by_number(ctx, n) for n in numbers)}
+        infos = experiments.ids_by_number(ctx, numbers)
         page, more = tracking.search_page(
             ctx,
             list(infos),

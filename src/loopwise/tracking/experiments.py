@@ -10,6 +10,7 @@ the default MLflow project (``MLFLOW``, created on first use).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -109,6 +110,30 @@ def by_number(ctx: Context, number: int, needed: Role = Role.VIEWER) -> Experime
         raise NotFound(f"Could not find experiment with ID {number}")
     accounts.require_role(ctx, row.project_id, needed, what=f"experiment {number}")
     return _info(ctx, row)
+
+
+def ids_by_number(ctx: Context, numbers: Sequence[int]) -> dict[str, int]:
+    """{experiment id: number} for these MLflow experiment numbers, each checked for the
+    viewer role: what a search needs, in one query (``by_number`` loads the whole row)."""
+    found = {
+        number: (exp_id, project_id)
+        for exp_id, number, project_id in ctx.session.connection().execute(
+            select(ExperimentRow.id, ExperimentRow.number, ExperimentRow.project_id).where(
+                ExperimentRow.number.in_(set(numbers) - {0})
+            )
+        )
+    }
+    out: dict[str, int] = {}
+    for number in numbers:
+        if number == 0:
+            out[default_experiment(ctx).id] = 0
+            continue
+        if number not in found:
+            raise NotFound(f"Could not find experiment with ID {number}")
+        exp_id, project_id = found[number]
+        accounts.require_role(ctx, project_id, Role.VIEWER, what=f"experiment {number}")
+        out[exp_id] = number
+    return out
 
 
 def default_experiment(ctx: Context) -> ExperimentInfo:
