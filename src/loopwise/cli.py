@@ -11,6 +11,7 @@ Each slice's ``cli.py`` reaches the shared plumbing below through ``ctx.obj`` (a
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -304,12 +305,23 @@ def _display_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+def _settle_heap() -> None:
+    """What exists once the app is built (modules, routes, templates, ~200k objects) lives
+    until the server stops: move it out of the garbage collector's reach. Otherwise every
+    full collection walks all of it, and the request that triggers one (a page of runs
+    allocates thousands of dicts) stalls: on 2 cores, 1 in ~300 MLflow searches took
+    over 100 ms instead of ~11."""
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(
     env: CliEnv, application: FastAPI, settings: Settings, *, access_log: bool = False
 ) -> None:
     import uvicorn
 
     database = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    _settle_heap()
     env.err_console.print(
         Text(
             f"Loopwise {loopwise.__version__} on {_display_url(settings)}  "
