@@ -194,6 +194,40 @@ def servers(only: set[str]) -> list[Server]:
     return out
 
 
+CLIENT_ALONE = "client alone"
+
+
+def replay_server(search_body: bytes) -> Server:
+    """The mlflow client's floor: replay_server.py answering from memory, search with
+    ``search_body``."""
+    home = WORK / "replay"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "search.json").write_bytes(search_body)
+    os.environ["REPLAY_SEARCH"] = str(home / "search.json")  # the child inherits it
+    return Server(
+        CLIENT_ALONE,
+        5404,
+        [
+            str(PY),
+            "-m",
+            "uvicorn",
+            "replay_server:app",
+            "--app-dir",
+            str(HERE),
+            "--port",
+            "5404",
+            "--http",
+            "httptools",
+            "--loop",
+            "uvloop",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        home,
+    )
+
+
 # --- workloads (each runs with the plain mlflow client) ---------------------------------
 
 
@@ -471,6 +505,7 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
     for s in chosen:
         s.start()
     http = httpx.Client(timeout=60)
+    turns = list(chosen)
     try:
         clients = {s.name: _client(s.url) for s in chosen}
         runs = {s.name: _new_run(s.url, "interleaved") for s in chosen}
@@ -478,20 +513,40 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
         for s in chosen:
             exp = clients[s.name].get_experiment_by_name("search")
             if exp is not None:
-                t = time.perf_counter()
-                clients[s.name].search_runs(
-                    [exp.experiment_id],
-                    "metrics.m0 > 0.5",
-                    order_by=["metrics.m1 DESC"],
-                    max_results=100,
-                )
+                for _ in range(2):  # the first search of a fresh server is a cold one
+                    t = time.perf_counter()
+                    clients[s.name].search_runs(
+                        [exp.experiment_id],
+                        "metrics.m0 > 0.5",
+                        order_by=["metrics.m1 DESC"],
+                        max_results=100,
+                    )
                 if time.perf_counter() - t < 5:
                     search_exp[s.name] = exp.experiment_id
-        per_call: dict[str, list[float]] = {s.name: [] for s in chosen}
-        search: dict[str, list[float]] = {s.name: [] for s in chosen}
+        if "loopwise" in search_exp:
+            # The client alone: a server answering from memory, search with the very body
+            # Loopwise gave (see replay_server.py).
+            lw_url = next(s.url for s in chosen if s.name == "loopwise")
+            body = http.post(
+                f"{lw_url}/api/2.0/mlflow/runs/search",
+                json={
+                    "experiment_ids": [search_exp["loopwise"]],
+                    "filter": "metrics.m0 > 0.5",
+                    "order_by": ["metrics.m1 DESC"],
+                    "max_results": 100,
+                },
+            ).content
+            replay = replay_server(body)
+            replay.start()
+            turns = [*chosen, replay]
+            clients[replay.name] = _client(replay.url)
+            runs[replay.name] = _new_run(replay.url, "interleaved")
+            search_exp[replay.name] = "1"
+        per_call: dict[str, list[float]] = {s.name: [] for s in turns}
+        search: dict[str, list[float]] = {s.name: [] for s in turns}
         step = 0
         for r in range(rounds):
-            for s in chosen if r % 2 == 0 else chosen[::-1]:
+            for s in turns if r % 2 == 0 else turns[::-1]:
                 c = clients[s.name]
                 t = time.perf_counter()
                 for i in range(calls):
@@ -529,7 +584,7 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
         http.close()
         if raw is not None:
             raw[0].close()
-        for s in chosen:
+        for s in turns:
             s.stop()
     found = {
         name: {
@@ -548,6 +603,7 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
 def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
     lw = found.get("loopwise", {})
     print(f"\ninterleaved, {rounds} rounds (medians; all servers up, taking turns):")
+    print(f"{'':34}" + "".join(f"{n:>14}" for n in found) + "   loopwise vs mlflow / vs fml")
     for key, label in (("log_metric_ms", "per-call log_metric (ms)"), ("search_ms", "search (ms)")):
         cells = "".join(
             f"{found[n][key]:>14,.3f}" if key in found[n] else f"{'-':>14}" for n in found
@@ -555,6 +611,22 @@ def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
         mlflow, fml = found.get("mlflow", {}).get(key), found.get("fasttrackml", {}).get(key)
         print(
             f"{label:34}{cells}   {ratio(mlflow, lw.get(key))} / {ratio(fml, lw.get(key))} faster"
+        )
+    alone = found.get(CLIENT_ALONE, {})
+    for key, label in (("log_metric_ms", "per-call log_metric"), ("search_ms", "search")):
+        if key not in alone:
+            continue
+        floor = alone[key]
+        own = ", ".join(
+            f"{n} {found[n][key] - floor:.2f} ms"
+            for n in found
+            if n != CLIENT_ALONE and key in found[n]
+        )
+        best = found.get("mlflow", {}).get(key)
+        reach = f"; no server could be more than {best / floor:.1f}x MLflow" if best else ""
+        print(
+            f"{label}: the mlflow client alone takes {floor:.2f} ms (a server answering from "
+            f"memory); beyond it each server takes: {own}{reach}"
         )
     if "server_batch_ms" in lw:
         share = lw["raw_batch_ms"] / lw["server_batch_ms"]
