@@ -114,6 +114,56 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return url
 
 
+def _pg_database(name: str) -> str:
+    """Create (or re-create) database ``name`` on the test server; its URL."""
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_drop(name: str) -> None:
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_empty_session_url(pg_session_url: str) -> Iterator[str]:
+    """A second PostgreSQL database, for tests that need one without any schema."""
+    name = f"loopwise_empty_{os.getpid()}"
+    yield _pg_database(name)
+    _pg_drop(name)
+
+
+def _empty_database(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if store == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    url: str = request.getfixturevalue("pg_empty_session_url")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables at all (not even Alembic's), on each backend."""
+    return _empty_database(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def empty_twin_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on the same backend as ``database_url`` (restores, copies)."""
+    store = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    return _empty_database(store, request, tmp_path)
+
+
 # --- apps and clients ------------------------------------------------------------------
 
 

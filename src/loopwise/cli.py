@@ -199,6 +199,10 @@ class CliEnv:
         """A human message on stderr (keeps stdout clean for ``--json``)."""
         self.err_console.print(Text(message))
 
+    def progress(self) -> _RichReporter:
+        """Progress bars on stderr for long work (a ``core.progress.Reporter``)."""
+        return _RichReporter(self.err_console)
+
     @staticmethod
     def table(
         columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
@@ -445,7 +449,7 @@ def demo(
     seeding_app = create_app(settings.model_copy(update={"auth": False}), sweep=False)
     try:
         http = TestClient(seeding_app, base_url="http://loopwise.local")
-        with Client(http=http) as client, _RichReporter(env.err_console) as reporter:
+        with Client(http=http) as client, env.progress() as reporter:
             result = seed_demo(client, reporter=reporter)
     finally:
         seeding_app.state.loopwise.db.dispose()

@@ -78,3 +78,9 @@ class DatabaseOutOfDate(LoopwiseError):
     code = "database_out_of_date"
     http_status = 503
     exit_code = 7
+
+
+class MigrationFailed(DatabaseOutOfDate):
+    """An upgrade would have broken the data; it was rolled back and nothing changed."""
+
+    code = "migration_failed"

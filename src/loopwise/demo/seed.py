@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from loopwise.core.errors import NotFound
+from loopwise.core.progress import QuietReporter, Reporter
 from loopwise.demo.training import ModelSpec, load_split, steps, train
 from loopwise.planning.models import Hypothesis, ItemStatus, Verdict
 from loopwise.sdk.client import Client
@@ -184,20 +185,6 @@ _PATH = {
     ItemStatus.DONE: [ItemStatus.READY, ItemStatus.IN_PROGRESS, ItemStatus.DONE],
     ItemStatus.KILLED: [ItemStatus.READY, ItemStatus.IN_PROGRESS, ItemStatus.KILLED],
 }
-
-
-class Reporter(Protocol):
-    def info(self, message: str) -> None: ...
-
-    def task(self, description: str, total: int) -> Callable[[int], None]: ...
-
-
-class QuietReporter:
-    def info(self, message: str) -> None:
-        pass
-
-    def task(self, description: str, total: int) -> Callable[[int], None]:
-        return lambda _n: None
 
 
 @dataclass(frozen=True)
