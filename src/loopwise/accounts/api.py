@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from loopwise.accounts import service
 from loopwise.accounts.models import Membership, Token, User
@@ -20,10 +20,18 @@ def me(caller: CallerDep) -> Actor:
 
 
 @router.post("/login")
-def login(body: LoginIn, state: StateDep, response: Response) -> dict[str, str]:
-    """Exchange a password for a session token (also set as a cookie)."""
-    with state.db.session(write=True) as session:
-        secret = service.login(session, state.clock, body.username, body.password)
+def login(body: LoginIn, state: StateDep, request: Request, response: Response) -> dict[str, str]:
+    """Exchange a password for a session token (also set as a cookie).
+
+    Repeated failures for a username or from an address answer 429 with Retry-After."""
+    secret = service.login(
+        state.db,
+        state.clock,
+        state.login_throttle,
+        body.username,
+        body.password,
+        address=request.client.host if request.client else None,
+    )
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax")
     return {"token": secret}
 

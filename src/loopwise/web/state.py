@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loopwise.accounts import service as accounts
+from loopwise.accounts.throttle import LoginThrottle
 from loopwise.core.clock import Clock
 from loopwise.core.context import Actor, Context
 from loopwise.core.errors import Conflict
@@ -32,6 +33,8 @@ class AppState:
     bus: EventBus
     promotion_checks: tuple[Callable[..., Any], ...] = ()
     local_actor: Actor | None = None
+    # Failed sign-ins per username and address; in memory: one server process sees all.
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @contextmanager
     def context(self, actor: Actor, *, write: bool) -> Iterator[Context]:
