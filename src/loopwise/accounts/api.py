@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from loopwise.accounts import service
-from loopwise.accounts.models import Membership, Token, User
+from loopwise.accounts.models import Membership, Token, User, parse_duration
 from loopwise.accounts.schemas import LoginIn, MemberSet, TokenCreate, TokenCreated, UserCreate
 from loopwise.core.context import Actor
 from loopwise.planning import service as planning
@@ -65,9 +65,14 @@ def list_tokens(caller: CallerDep) -> list[Token]:
 
 @router.post("/tokens", status_code=201)
 def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
-    """Create an API token for yourself. The secret is shown only in this response."""
+    """Create an API token for yourself. The secret is shown only in this response.
+
+    ``expires_in`` (e.g. ``90m``, ``12h``, ``30d``) makes it stop working after that long."""
+    ttl = parse_duration(body.expires_in) if body.expires_in else None
     with caller.write() as ctx:
-        token, secret = service.create_token(ctx.session, ctx.clock, ctx.actor.user_id, body.name)
+        token, secret = service.create_token(
+            ctx.session, ctx.clock, ctx.actor.user_id, body.name, ttl=ttl
+        )
     return TokenCreated(token=token, secret=secret)
 
 

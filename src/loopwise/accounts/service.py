@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from loopwise.accounts import passwords
@@ -30,6 +31,9 @@ from loopwise.db.engine import Database
 LOCAL_USERNAME = "local"
 SESSION_TTL = timedelta(days=14)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+# A token's last use is written at most this often: API calls come by the thousand per
+# second, and a write per call would queue them all behind SQLite's one writer.
+RECORD_USE_EVERY = timedelta(minutes=1)
 
 
 def _token_hash(secret: str) -> str:
@@ -212,17 +216,67 @@ def _token(row: TokenRow) -> Token:
         row.created_at,
         row.expires_at,
         row.revoked_at,
+        row.last_used_at,
     )
 
 
-def actor_for_secret(session: Session, clock: Clock, secret: str) -> Actor:
-    row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _token_hash(secret)))
+@dataclass(frozen=True)
+class TokenUse:
+    """Who a secret belongs to, and whether its last use should be written down."""
+
+    actor: Actor
+    token_id: str
+    record_use: bool
+
+
+def use_is_worth_recording(last_used_at: datetime | None, now: datetime) -> bool:
+    """Write ``last_used_at`` only when it is missing or ``RECORD_USE_EVERY`` old."""
+    return last_used_at is None or now - last_used_at >= RECORD_USE_EVERY
+
+
+def authenticate(session: Session, clock: Clock, secret: str) -> TokenUse:
+    """The actor behind a token or session secret; reads only (one query).
+
+    The caller writes ``record_use`` when ``TokenUse.record_use`` asks it to, in a write
+    transaction of its own, so the hot path takes no write lock.
+    """
+    found = session.execute(
+        select(
+            TokenRow.id,
+            TokenRow.kind,
+            TokenRow.expires_at,
+            TokenRow.revoked_at,
+            TokenRow.last_used_at,
+            UserRow.id.label("user_id"),
+            UserRow.username,
+            UserRow.is_admin,
+        )
+        .join(UserRow, UserRow.id == TokenRow.user_id)
+        .where(TokenRow.token_hash == _token_hash(secret))
+    ).first()
     now = clock.now()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    if found is None or found.revoked_at is not None:
         raise Unauthenticated("invalid, expired or revoked token")
-    user = session.get(UserRow, row.user_id)
-    assert user is not None  # FK with cascade
-    return _actor(user)
+    if found.expires_at is not None and found.expires_at <= now:
+        when = f"{found.expires_at:%Y-%m-%d %H:%M} UTC"
+        if found.kind == TokenKind.SESSION.value:
+            raise Unauthenticated(f"your session expired at {when}; sign in again")
+        raise Unauthenticated(f"this token expired at {when}; create a new one")
+    actor = Actor(user_id=found.user_id, username=found.username, is_admin=found.is_admin)
+    return TokenUse(actor, found.id, use_is_worth_recording(found.last_used_at, now))
+
+
+def record_use(session: Session, clock: Clock, token_id: str) -> None:
+    """Set the token's ``last_used_at`` to now, unless another request just did."""
+    now = clock.now()
+    session.execute(
+        update(TokenRow)
+        .where(
+            TokenRow.id == token_id,
+            or_(TokenRow.last_used_at.is_(None), TokenRow.last_used_at <= now - RECORD_USE_EVERY),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def list_tokens(session: Session, user_id: str) -> list[Token]:

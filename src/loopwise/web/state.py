@@ -56,7 +56,21 @@ class AppState:
 
     def actor_for_secret(self, secret: str) -> Actor:
         with self.db.session(write=False) as session:
-            return accounts.actor_for_secret(session, self.clock, secret)
+            use = accounts.authenticate(session, self.clock, secret)
+        if use.record_use:  # at most once a minute per token
+            self._record_token_use(use.token_id)
+        return use.actor
+
+    def _record_token_use(self, token_id: str) -> None:
+        if self.db.is_sqlite:
+            # Only if the write lock is free right now: a request never waits behind
+            # other writers to note its token's use; a later request will note it.
+            with self.db.session_now() as session:
+                if session is not None:
+                    accounts.record_use(session, self.clock, token_id)
+            return
+        with self.db.session(write=True) as session:
+            accounts.record_use(session, self.clock, token_id)
 
     def ensure_local_actor(self) -> Actor:
         if self.local_actor is None:
