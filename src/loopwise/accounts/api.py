@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from loopwise.accounts import service
-from loopwise.accounts.models import Membership, Token, User
+from loopwise.accounts.models import Membership, Token, User, parse_duration
 from loopwise.accounts.schemas import LoginIn, MemberSet, TokenCreate, TokenCreated, UserCreate
 from loopwise.core.context import Actor
 from loopwise.planning import service as planning
@@ -20,10 +20,18 @@ def me(caller: CallerDep) -> Actor:
 
 
 @router.post("/login")
-def login(body: LoginIn, state: StateDep, response: Response) -> dict[str, str]:
-    """Exchange a password for a session token (also set as a cookie)."""
-    with state.db.session(write=True) as session:
-        secret = service.login(session, state.clock, body.username, body.password)
+def login(body: LoginIn, state: StateDep, request: Request, response: Response) -> dict[str, str]:
+    """Exchange a password for a session token (also set as a cookie).
+
+    Repeated failures for a username or from an address answer 429 with Retry-After."""
+    secret = service.login(
+        state.db,
+        state.clock,
+        state.login_throttle,
+        body.username,
+        body.password,
+        address=request.client.host if request.client else None,
+    )
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax")
     return {"token": secret}
 
@@ -57,9 +65,14 @@ def list_tokens(caller: CallerDep) -> list[Token]:
 
 @router.post("/tokens", status_code=201)
 def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
-    """Create an API token for yourself. The secret is shown only in this response."""
+    """Create an API token for yourself. The secret is shown only in this response.
+
+    ``expires_in`` (e.g. ``90m``, ``12h``, ``30d``) makes it stop working after that long."""
+    ttl = parse_duration(body.expires_in) if body.expires_in else None
     with caller.write() as ctx:
-        token, secret = service.create_token(ctx.session, ctx.clock, ctx.actor.user_id, body.name)
+        token, secret = service.create_token(
+            ctx.session, ctx.clock, ctx.actor.user_id, body.name, ttl=ttl
+        )
     return TokenCreated(token=token, secret=secret)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loopwise.accounts import service
-from loopwise.accounts.models import Membership, Role, User
+from loopwise.accounts.models import Membership, Role, Token, User, parse_duration
 from loopwise.accounts.schemas import MemberSet, TokenCreate, TokenCreated, UserCreate
 from loopwise.planning import service as planning
 
@@ -105,20 +105,64 @@ def create_token(
     ctx: typer.Context,
     user: Annotated[str, typer.Option("--user", help="Username the token acts for.")],
     name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. 'laptop'.")],
+    expires_in: Annotated[
+        str | None,
+        typer.Option(
+            "--expires-in",
+            help="Stop working after this long: minutes, hours or days, e.g. 90m, 12h, 30d. "
+            "Default: never.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an API token and print its secret (shown only this once)."""
     env = _env(ctx)
-    data = TokenCreate(name=name)
+    data = TokenCreate(name=name, expires_in=expires_in)
+    ttl = parse_duration(data.expires_in) if data.expires_in is not None else None
     with env.write() as c:
         service.require_workspace_admin(c)
         owner = service.get_user(c.session, user)
-        token, secret = service.create_token(c.session, c.clock, owner.id, data.name)
+        token, secret = service.create_token(c.session, c.clock, owner.id, data.name, ttl=ttl)
     if as_json:
         typer.echo(TokenCreated(token=token, secret=secret).model_dump_json(indent=2))
         return
-    env.note(f"token {token.id} ({token.name}) for {owner.username}; the secret is shown once:")
+    until = f", expires {env.when(token.expires_at)}" if token.expires_at else ""
+    env.note(
+        f"token {token.id} ({token.name}) for {owner.username}{until}; the secret is shown once:"
+    )
     typer.echo(secret)
+
+
+@token_app.command("list")
+def list_tokens(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Username whose tokens to list.")],
+    as_json: JsonOption = False,
+) -> None:
+    """List a user's API tokens: expiry, last use (noted at most once a minute), state."""
+    env = _env(ctx)
+    with env.read() as c:
+        service.require_workspace_admin(c)
+        owner = service.get_user(c.session, user)
+        tokens = service.list_tokens(c.session, owner.id)
+        now = c.clock.now()
+    rows = [
+        (
+            t.id,
+            t.name,
+            env.when(t.created_at),
+            env.when(t.expires_at) if t.expires_at else "never",
+            env.when(t.last_used_at) if t.last_used_at else "never",
+            t.state(now),
+        )
+        for t in tokens
+    ]
+    env.emit(
+        tokens,
+        list[Token],
+        as_json=as_json,
+        render=lambda: env.table(["ID", "Name", "Created", "Expires", "Last used", "State"], rows),
+    )
 
 
 # --- members ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from loopwise.accounts import service
-from loopwise.core.errors import Unauthenticated
+from loopwise.core.errors import TooManyRequests, Unauthenticated
 from loopwise.web.deps import SESSION_COOKIE, StateDep
 from loopwise.web.pages import FormDep, redirect, render, safe_next
 
@@ -48,12 +48,23 @@ def login(request: Request, state: StateDep, form: FormDep) -> Response:
             status=400,
         )
     try:
-        with state.db.session(write=True) as session:
-            secret = service.login(session, state.clock, username, password)
+        secret = service.login(
+            state.db,
+            state.clock,
+            state.login_throttle,
+            username,
+            password,
+            address=request.client.host if request.client else None,
+        )
     except Unauthenticated:
         return _login_page(
             request, target, username=username, error="Wrong username or password.", status=401
         )
+    except TooManyRequests as exc:
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        page = _login_page(request, target, username=username, error=message, status=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = redirect(target)
     response.set_cookie(
         SESSION_COOKIE,

@@ -24,6 +24,8 @@ class UserCreate(_In):
 
 class TokenCreate(_In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    # e.g. "90m", "12h", "30d" (accounts.models.parse_duration); none: never expires
+    expires_in: Annotated[str, StringConstraints(max_length=20)] | None = None
 
 
 class TokenCreated(BaseModel):

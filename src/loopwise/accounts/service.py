@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
+import math
 import re
-import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from loopwise.accounts import passwords
 from loopwise.accounts.models import Membership, Role, Token, TokenKind, User
 from loopwise.accounts.tables import MembershipRow, TokenRow, UserRow
+from loopwise.accounts.throttle import LoginThrottle
 from loopwise.core.clock import Clock
 from loopwise.core.context import Actor, Context
-from loopwise.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from loopwise.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+)
 from loopwise.core.ids import new_id, new_secret
+from loopwise.db.engine import Database
 
 LOCAL_USERNAME = "local"
 SESSION_TTL = timedelta(days=14)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-def _hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def _check_password(password: str, stored: str | None) -> bool:
-    if not stored:
-        return False
-    _scheme, salt_hex, digest_hex = stored.split("$")
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)
+# A token's last use is written at most this often: API calls come by the thousand per
+# second, and a write per call would queue them all behind SQLite's one writer.
+RECORD_USE_EVERY = timedelta(minutes=1)
 
 
 def _token_hash(secret: str) -> str:
@@ -75,7 +73,7 @@ def create_user(
         id=new_id("usr"),
         username=username,
         display_name=display_name or username,
-        password_hash=_hash_password(password) if password else None,
+        password_hash=passwords.hash_password(password) if password else None,
         is_admin=is_admin,
         created_at=clock.now(),
     )
@@ -118,7 +116,7 @@ def set_password(session: Session, username: str, password: str) -> None:
     row = session.scalar(select(UserRow).where(UserRow.username == username))
     if row is None:
         raise NotFound(f"user {username!r} not found")
-    row.password_hash = _hash_password(password)
+    row.password_hash = passwords.hash_password(password)
 
 
 def require_workspace_admin(ctx: Context) -> None:
@@ -129,15 +127,55 @@ def require_workspace_admin(ctx: Context) -> None:
 # --- tokens and sessions ---------------------------------------------------------------
 
 
-def login(session: Session, clock: Clock, username: str, password: str) -> str:
-    """Check a password and open a browser session; returns the session secret."""
-    row = session.scalar(select(UserRow).where(UserRow.username == username))
-    if row is None or not _check_password(password, row.password_hash):
+def login(
+    db: Database,
+    clock: Clock,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    *,
+    address: str | None = None,
+) -> str:
+    """Check a password and open a browser session; returns the session secret.
+
+    Takes the database rather than a session: the password check (tens of milliseconds
+    of hashing on purpose) runs outside any transaction, so it never holds SQLite's
+    write lock. Refused with TooManyRequests while ``throttle`` locks the username or
+    the client ``address``; an unknown username costs one hash check like a known one.
+    """
+    decision = throttle.attempt(username, address, clock.now())
+    if not decision.allowed:
+        seconds = math.ceil(decision.retry_after.total_seconds())
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {_say_seconds(seconds)}", seconds
+        )
+    with db.session(write=False) as session:
+        found = session.execute(
+            select(UserRow.id, UserRow.password_hash).where(UserRow.username == username)
+        ).first()
+    check = passwords.verify(password, found.password_hash if found else None)
+    if found is None or not check.ok:
         raise Unauthenticated("wrong username or password")
-    _token, secret = create_token(
-        session, clock, row.id, "browser session", kind=TokenKind.SESSION, ttl=SESSION_TTL
-    )
+    throttle.succeeded(username, address)
+    new_hash = passwords.hash_password(password) if check.needs_rehash else None
+    with db.session(write=True) as session:
+        if new_hash is not None:
+            # Only if unchanged meanwhile: a password set since then stays.
+            session.execute(
+                update(UserRow)
+                .where(UserRow.id == found.id, UserRow.password_hash == found.password_hash)
+                .values(password_hash=new_hash)
+            )
+        _token, secret = create_token(
+            session, clock, found.id, "browser session", kind=TokenKind.SESSION, ttl=SESSION_TTL
+        )
     return secret
+
+
+def _say_seconds(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def create_token(
@@ -178,17 +216,67 @@ def _token(row: TokenRow) -> Token:
         row.created_at,
         row.expires_at,
         row.revoked_at,
+        row.last_used_at,
     )
 
 
-def actor_for_secret(session: Session, clock: Clock, secret: str) -> Actor:
-    row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _token_hash(secret)))
+@dataclass(frozen=True)
+class TokenUse:
+    """Who a secret belongs to, and whether its last use should be written down."""
+
+    actor: Actor
+    token_id: str
+    record_use: bool
+
+
+def use_is_worth_recording(last_used_at: datetime | None, now: datetime) -> bool:
+    """Write ``last_used_at`` only when it is missing or ``RECORD_USE_EVERY`` old."""
+    return last_used_at is None or now - last_used_at >= RECORD_USE_EVERY
+
+
+def authenticate(session: Session, clock: Clock, secret: str) -> TokenUse:
+    """The actor behind a token or session secret; reads only (one query).
+
+    The caller writes ``record_use`` when ``TokenUse.record_use`` asks it to, in a write
+    transaction of its own, so the hot path takes no write lock.
+    """
+    found = session.execute(
+        select(
+            TokenRow.id,
+            TokenRow.kind,
+            TokenRow.expires_at,
+            TokenRow.revoked_at,
+            TokenRow.last_used_at,
+            UserRow.id.label("user_id"),
+            UserRow.username,
+            UserRow.is_admin,
+        )
+        .join(UserRow, UserRow.id == TokenRow.user_id)
+        .where(TokenRow.token_hash == _token_hash(secret))
+    ).first()
     now = clock.now()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    if found is None or found.revoked_at is not None:
         raise Unauthenticated("invalid, expired or revoked token")
-    user = session.get(UserRow, row.user_id)
-    assert user is not None  # FK with cascade
-    return _actor(user)
+    if found.expires_at is not None and found.expires_at <= now:
+        when = f"{found.expires_at:%Y-%m-%d %H:%M} UTC"
+        if found.kind == TokenKind.SESSION.value:
+            raise Unauthenticated(f"your session expired at {when}; sign in again")
+        raise Unauthenticated(f"this token expired at {when}; create a new one")
+    actor = Actor(user_id=found.user_id, username=found.username, is_admin=found.is_admin)
+    return TokenUse(actor, found.id, use_is_worth_recording(found.last_used_at, now))
+
+
+def record_use(session: Session, clock: Clock, token_id: str) -> None:
+    """Set the token's ``last_used_at`` to now, unless another request just did."""
+    now = clock.now()
+    session.execute(
+        update(TokenRow)
+        .where(
+            TokenRow.id == token_id,
+            or_(TokenRow.last_used_at.is_(None), TokenRow.last_used_at <= now - RECORD_USE_EVERY),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def list_tokens(session: Session, user_id: str) -> list[Token]:

@@ -72,6 +72,18 @@ class PermissionDenied(LoopwiseError):
     exit_code = 6
 
 
+class TooManyRequests(LoopwiseError):
+    """Refused for now after too many failed attempts; the answer says when to retry."""
+
+    code = "too_many_requests"
+    http_status = 429
+    exit_code = 8
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)  # whole seconds, for the Retry-After header
+
+
 class DatabaseOutOfDate(LoopwiseError):
     """The database schema is older than this release: run ``loopwise db upgrade``."""
 

@@ -18,6 +18,7 @@ _CODES: list[tuple[type[errors.LoopwiseError], int, str]] = [
     (errors.InvalidInput, 400, "INVALID_PARAMETER_VALUE"),
     (errors.Unauthenticated, 401, "UNAUTHENTICATED"),
     (errors.PermissionDenied, 403, "PERMISSION_DENIED"),
+    (errors.TooManyRequests, 429, "REQUEST_LIMIT_EXCEEDED"),
     (errors.DatabaseOutOfDate, 503, "TEMPORARILY_UNAVAILABLE"),
 ]
 _BY_STATUS = {
@@ -27,6 +28,7 @@ _BY_STATUS = {
     400: "INVALID_PARAMETER_VALUE",
     403: "PERMISSION_DENIED",
     413: "INVALID_PARAMETER_VALUE",
+    429: "REQUEST_LIMIT_EXCEEDED",
 }
 
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx2 as httpx
 from pydantic import TypeAdapter
 
+from loopwise.accounts.models import Token
 from loopwise.core import errors
 from loopwise.core.settings import Settings
 from loopwise.planning.models import Hypothesis, ItemEvent, Project, WorkItem
@@ -149,10 +150,17 @@ class Client(DataMethods, RegistryMethods):
         result: dict[str, Any] = self._request("GET", "/api/v1/me")
         return result
 
-    def create_token(self, name: str) -> str:
-        """Create an API token for the calling user; returns the secret (shown once)."""
-        result = self._request("POST", "/api/v1/tokens", json={"name": name})
+    def create_token(self, name: str, *, expires_in: str | None = None) -> str:
+        """Create an API token for the calling user; returns the secret (shown once).
+
+        ``expires_in``: e.g. ``"90m"``, ``"12h"``, ``"30d"``; None: it never expires."""
+        body = {"name": name, "expires_in": expires_in}
+        result = self._request("POST", "/api/v1/tokens", json=body)
         return str(result["secret"])
+
+    def list_tokens(self) -> list[Token]:
+        """The calling user's API tokens, with expiry and last use (never the secrets)."""
+        return _parse(list[Token], self._request("GET", "/api/v1/tokens"))
 
     def create_user(
         self, username: str, *, password: str | None = None, is_admin: bool = False

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loopwise.core.errors import InvalidInput, LoopwiseError, Unauthenticated
+from loopwise.core.errors import InvalidInput, LoopwiseError, TooManyRequests, Unauthenticated
 from loopwise.mlflow_compat import errors as mlflow_errors
 
 log = logging.getLogger("loopwise")
@@ -27,6 +27,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    429: "too_many_requests",
 }
 
 
@@ -74,13 +75,16 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LoopwiseError)
     async def _loopwise(request: Request, exc: LoopwiseError) -> Response:
-        return _render(
+        response = _render(
             request,
             exc.http_status,
             exc.code,
             exc.message,
             mlflow=mlflow_errors.status_and_code(exc),
         )
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

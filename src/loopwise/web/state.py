@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loopwise.accounts import service as accounts
+from loopwise.accounts.throttle import LoginThrottle
 from loopwise.core.clock import Clock
 from loopwise.core.context import Actor, Context
 from loopwise.core.errors import Conflict
@@ -32,6 +33,8 @@ class AppState:
     bus: EventBus
     promotion_checks: tuple[Callable[..., Any], ...] = ()
     local_actor: Actor | None = None
+    # Failed sign-ins per username and address; in memory: one server process sees all.
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @contextmanager
     def context(self, actor: Actor, *, write: bool) -> Iterator[Context]:
@@ -53,7 +56,21 @@ class AppState:
 
     def actor_for_secret(self, secret: str) -> Actor:
         with self.db.session(write=False) as session:
-            return accounts.actor_for_secret(session, self.clock, secret)
+            use = accounts.authenticate(session, self.clock, secret)
+        if use.record_use:  # at most once a minute per token
+            self._record_token_use(use.token_id)
+        return use.actor
+
+    def _record_token_use(self, token_id: str) -> None:
+        if self.db.is_sqlite:
+            # Only if the write lock is free right now: a request never waits behind
+            # other writers to note its token's use; a later request will note it.
+            with self.db.session_now() as session:
+                if session is not None:
+                    accounts.record_use(session, self.clock, token_id)
+            return
+        with self.db.session(write=True) as session:
+            accounts.record_use(session, self.clock, token_id)
 
     def ensure_local_actor(self) -> Actor:
         if self.local_actor is None:
