@@ -139,7 +139,10 @@ class CliEnv:
             from loopwise.web.state import AppState
             from loopwise.wiring import default_bus, default_promotion_checks
 
-            db = Database(self.settings.resolved_database_url)
+            db = Database(
+                self.settings.resolved_database_url,
+                sqlite_synchronous=self.settings.sqlite_synchronous,
+            )
             try:
                 ensure_current(db.engine)
             except BaseException:

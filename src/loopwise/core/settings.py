@@ -6,6 +6,7 @@ Nothing reads the environment after start-up: the object is built once and passe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
         default=60.0,
         ge=0,
         description="How often the server re-checks hypothesis time-boxes (0 turns it off).",
+    )
+
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="SQLite durability: NORMAL survives a killed process, FULL also a power "
+        "cut or OS crash (the WAL is synced at every commit).",
     )
 
     @field_validator("home", "artifact_root", mode="after")

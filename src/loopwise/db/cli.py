@@ -41,7 +41,10 @@ def _env(ctx: typer.Context) -> CliEnv:
 @contextmanager
 def _database(env: CliEnv) -> Iterator[Database]:
     # No ensure_current here: these commands exist for databases that are out of date.
-    db = Database(env.settings.resolved_database_url)
+    db = Database(
+        env.settings.resolved_database_url,
+        sqlite_synchronous=env.settings.sqlite_synchronous,
+    )
     try:
         yield db
     finally:

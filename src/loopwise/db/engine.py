@@ -32,7 +32,10 @@ _BUSY_TIMEOUT_MS = 30_000
 SQLITE_READ_PRAGMAS = ("PRAGMA mmap_size=268435456", "PRAGMA cache_size=-16384")
 
 
-def _prepare_sqlite(engine: Engine) -> None:
+SYNCHRONOUS = ("NORMAL", "FULL")
+
+
+def _prepare_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
@@ -41,7 +44,10 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # NORMAL: a commit survives the process being killed, not a power cut or an OS
+        # crash (the WAL is synced at checkpoints, not at every commit). FULL syncs the
+        # WAL at every commit. bench/durability_bench.py measures what FULL costs.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         for pragma in SQLITE_READ_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
@@ -71,7 +77,7 @@ def _begin(sqlite: sqlite3.Connection, statement: str) -> None:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
@@ -84,7 +90,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_use_lifo=True
         )
-        _prepare_sqlite(engine)
+        if sqlite_synchronous not in SYNCHRONOUS:
+            raise InvalidInput(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}")
+        _prepare_sqlite(engine, sqlite_synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
@@ -98,9 +106,9 @@ def make_engine(url: str) -> Engine:
 class Database:
     """Owns the engine; hands out read or write sessions, each one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._nowait_engine = self._write_engine.execution_options(**{_NOWAIT_OPTION: True})
