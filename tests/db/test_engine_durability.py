@@ -29,4 +29,4 @@ def test_unknown_synchronous_mode_is_refused() -> None:
     from loopwise.db.engine import make_engine
 
     with pytest.raises(InvalidInput, match="NORMAL, FULL"):
-        make_engine("sqlite://", sqlite_synchronous="OFF")
+        make_engine("sqlite:///unused.db", sqlite_synchronous="OFF")

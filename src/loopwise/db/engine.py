@@ -83,6 +83,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
         raise InvalidInput(f"not a database URL: {url!r}") from exc
     if parsed.get_backend_name() == "sqlite":
+        if sqlite_synchronous not in SYNCHRONOUS:
+            raise InvalidInput(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # LIFO: the connection used last is handed out next, so one client's requests
@@ -90,8 +92,6 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_use_lifo=True
         )
-        if sqlite_synchronous not in SYNCHRONOUS:
-            raise InvalidInput(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}")
         _prepare_sqlite(engine, sqlite_synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql":
