@@ -60,7 +60,9 @@ def create_app(
     database: Database | None = None,
     sweep: bool = True,
 ) -> FastAPI:
-    db = database or Database(settings.resolved_database_url)
+    db = database or Database(
+        settings.resolved_database_url, statement_timeout_ms=settings.statement_timeout_ms
+    )
     ensure_current(db.engine)
     state = AppState(
         settings=settings,
