@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_artifact_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="Largest artifact file accepted, in bytes."
     )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1,
+        description="Largest request body read, in bytes (uploads: max_artifact_bytes).",
+    )
     statement_timeout_ms: int = Field(
         default=30_000,
         ge=0,

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as FormFile
 
 from loopwise.core.errors import InvalidInput, TooLarge
+from loopwise.core.limits import MAX_JSON_DEPTH
 from loopwise.data import io, service
 from loopwise.data.models import (
     DataFormat,
@@ -79,6 +80,8 @@ def _meta(raw: str) -> MetaIn:
         return MetaIn.model_validate(json.loads(raw or "{}"))
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"meta is not JSON: {exc}") from exc
+    except RecursionError:
+        raise InvalidInput(f"meta is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

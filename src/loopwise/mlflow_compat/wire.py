@@ -17,6 +17,7 @@ from typing_extensions import TypedDict
 
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
+from loopwise.core.limits import MAX_JSON_DEPTH, nests_deeper
 from loopwise.core.types import json_float
 from loopwise.tracking.experiments import ExperimentInfo
 from loopwise.tracking.models import Run, RunPage
@@ -28,6 +29,9 @@ USER_TAG = "mlflow.user"
 RUN_NAME_TAG = "mlflow.runName"
 
 
+_TOO_DEEP = f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"
+
+
 async def body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
@@ -37,10 +41,14 @@ async def body(request: Request) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         try:  # bare NaN/Infinity tokens are not JSON, but Python clients send them
             data = json.loads(raw)
+        except RecursionError:
+            raise InvalidInput(_TOO_DEEP) from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"malformed JSON body: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
+    if nests_deeper(data):  # handlers read free JSON: nothing deep reaches them
+        raise InvalidInput(_TOO_DEEP)
     return data
 
 
@@ -119,7 +127,7 @@ class _Metric(TypedDict):
 
 class _Pair(TypedDict):
     key: Annotated[str, StringConstraints(min_length=1, max_length=250)]
-    value: NotRequired[Any]
+    value: NotRequired[str | int | float | bool | None]  # scalars: nothing nests
 
 
 class _Batch(TypedDict, total=False):
