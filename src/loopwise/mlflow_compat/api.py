@@ -26,6 +26,7 @@ from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunStatus
 from loopwise.tracking.schemas import RunCreate, RunFinish
+from loopwise.web.body import check_declared_size
 from loopwise.web.deps import Caller, CallerDep
 
 router = APIRouter(tags=["mlflow"])
@@ -474,6 +475,12 @@ async def download_artifact(path: str, caller: CallerDep) -> Response:
     return FileResponse(target)
 
 
+def _check_destination(caller: Caller, path: str) -> None:
+    with caller.read() as ctx:
+        root, rest = _root(ctx, path, Role.CONTRIBUTOR)
+        artifacts.destination_in(root, rest)
+
+
 def _store(caller: Caller, path: str, tmp: Path) -> None:
     with caller.read() as ctx:
         root, rest = _root(ctx, path, Role.CONTRIBUTOR)
@@ -482,7 +489,11 @@ def _store(caller: Caller, path: str, tmp: Path) -> None:
 
 @router.put(ARTIFACTS + "/{path:path}")
 async def upload_artifact(path: str, request: Request, caller: CallerDep) -> Response:
+    """Stream the body into the run's (or logged model's) folder. The size and the
+    caller's right to write there are checked before any of the body is read."""
     limit = caller.state.settings.max_artifact_bytes
+    check_declared_size(request, limit)
+    await run_in_threadpool(_check_destination, caller, path)
     fd, tmp_name = tempfile.mkstemp(dir=caller.state.artifact_tmp)
     tmp = Path(tmp_name)
     try:
