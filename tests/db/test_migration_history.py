@@ -55,7 +55,7 @@ def test_upgrade_from_every_revision_keeps_every_row(
 
 
 _BREAKING_HISTORY = {
-    "0001_parents.py": '''
+    "0001_parents.py": """
 revision, down_revision, branch_labels, depends_on = "0001", None, None, None
 import sqlalchemy as sa
 from alembic import op
@@ -69,14 +69,14 @@ def upgrade():
     )
     op.execute("INSERT INTO parent (id) VALUES (1), (2)")
     op.execute("INSERT INTO child (id, parent_id) VALUES (10, 1), (20, 2)")
-''',
-    "0002_breaks.py": '''
+""",
+    "0002_breaks.py": """
 revision, down_revision, branch_labels, depends_on = "0002", "0001", None, None
 from alembic import op
 
 def upgrade():
     op.execute("DELETE FROM parent WHERE id = 2")  # a bug: child 20 now points nowhere
-''',
+""",
 }
 
 

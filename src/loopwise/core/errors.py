@@ -34,6 +34,13 @@ class TooLarge(InvalidInput):
     http_status = 413
 
 
+class QueryTimeout(InvalidInput):
+    """A database statement ran past the server's statement timeout and was cancelled:
+    the request asked for too much work at once (a 400, never retried as a 5xx is)."""
+
+    code = "query_timeout"
+
+
 class NotFound(LoopwiseError):
     """The thing does not exist, or the caller may not know that it does."""
 

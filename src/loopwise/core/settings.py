@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     max_artifact_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="Largest artifact file accepted, in bytes."
     )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1,
+        description="Largest request body read, in bytes (uploads: max_artifact_bytes).",
+    )
+    statement_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="The server cancels any database statement that runs longer than "
+        "this and answers 400 query_timeout (0 turns it off). The CLI has none.",
+    )
     verdict_refresh_seconds: float = Field(
         default=60.0,
         ge=0,

@@ -9,14 +9,15 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as FormFile
 
+from loopwise.accounts.models import Role
 from loopwise.core.errors import InvalidInput, TooLarge
+from loopwise.core.limits import MAX_JSON_DEPTH
 from loopwise.data import io, service
 from loopwise.data.models import (
     DataFormat,
@@ -37,6 +38,7 @@ from loopwise.data.schemas import (
     MetaIn,
     RunDatasetIn,
 )
+from loopwise.planning import service as planning
 from loopwise.web.deps import Caller, CallerDep
 
 router = APIRouter(prefix="/api/v1", tags=["data"])
@@ -79,6 +81,8 @@ def _meta(raw: str) -> MetaIn:
         return MetaIn.model_validate(json.loads(raw or "{}"))
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"meta is not JSON: {exc}") from exc
+    except RecursionError:
+        raise InvalidInput(f"meta is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -115,23 +119,62 @@ async def spooled(caller: Caller, file: FormFile, fmt: DataFormat) -> AsyncItera
         tmp.unlink(missing_ok=True)
 
 
-@router.post("/projects/{key}/datasets/{name}/versions", status_code=201)
+_UPLOAD_FORM = {  # the form is read by the handler (after the role check), so spelled out
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A CSV or Parquet file.",
+                        },
+                        "meta": {
+                            "type": "string",
+                            "default": "{}",
+                            "description": "JSON: owner, licence, personal_data, ...",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _may_upload(caller: Caller, key: str) -> None:
+    with caller.read() as ctx:
+        planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+
+
+@router.post(
+    "/projects/{key}/datasets/{name}/versions", status_code=201, openapi_extra=_UPLOAD_FORM
+)
 async def upload_version(
-    key: str,
-    name: str,
-    caller: CallerDep,
-    response: Response,
-    file: Annotated[UploadFile, File(description="A CSV or Parquet file.")],
-    meta: Annotated[str, Form(description="JSON: owner, licence, personal_data, ...")] = "{}",
+    key: str, name: str, request: Request, caller: CallerDep, response: Response
 ) -> Registered:
-    """Register a version from an uploaded file. Identical content returns the existing
-    version with status 200."""
-    details = _meta(meta).to_meta()
-    fmt = io.detect_format(Path(file.filename or "upload"))
-    if fmt is DataFormat.DVC:
-        raise InvalidInput("send a .dvc file's text to the /versions/dvc endpoint")
-    async with spooled(caller, file, fmt) as tmp:
-        registered = await run_in_threadpool(register_upload, caller, key, name, tmp, details, fmt)
+    """Register a version from an uploaded file (multipart: ``file``, optional ``meta``).
+    Identical content returns the existing version with status 200. The caller's role is
+    checked before any of the body is read."""
+    await run_in_threadpool(_may_upload, caller, key)
+    async with request.form(max_files=1, max_fields=10) as form:
+        file, meta = form.get("file"), form.get("meta") or "{}"
+        if not isinstance(file, FormFile):
+            raise InvalidInput("file: Field required (a CSV or Parquet file, as form data)")
+        if not isinstance(meta, str):
+            raise InvalidInput("meta: a JSON text field, not a file")
+        details = _meta(meta).to_meta()
+        fmt = io.detect_format(Path(file.filename or "upload"))
+        if fmt is DataFormat.DVC:
+            raise InvalidInput("send a .dvc file's text to the /versions/dvc endpoint")
+        async with spooled(caller, file, fmt) as tmp:
+            registered = await run_in_threadpool(
+                register_upload, caller, key, name, tmp, details, fmt
+            )
     if not registered.created:
         response.status_code = 200
     return registered

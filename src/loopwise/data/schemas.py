@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from loopwise.core.limits import shallow
 from loopwise.data.models import DatasetRole, PersonalData, VersionMeta
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(max_length=500)]
+Expectation = Annotated[dict[str, Any], AfterValidator(shallow)]  # free JSON: depth-limited
 
 
 class _In(BaseModel):
@@ -20,11 +22,11 @@ class _In(BaseModel):
 class DatasetCreate(_In):
     name: Name
     description: Annotated[str, StringConstraints(max_length=20_000)] = ""
-    expectations: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    expectations: list[Expectation] = Field(default_factory=list, max_length=200)
 
 
 class ExpectationsIn(_In):
-    expectations: list[dict[str, Any]] = Field(max_length=200)
+    expectations: list[Expectation] = Field(max_length=200)
 
 
 class MetaIn(_In):

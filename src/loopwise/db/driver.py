@@ -5,7 +5,9 @@ objects: ~0.2 ms a statement) would cost more than the database itself.
 Statements are written with ``?`` placeholders; PostgreSQL's driver gets ``%s``. They run
 on the session's own connection, inside its transaction. Driver errors come out as
 SQLAlchemy's exception classes (``IntegrityError``, ``DataError``, ...), as they would
-through ``Session.execute``, so the error handlers see one family of exceptions.
+through ``Session.execute``, so the error handlers see one family of exceptions. On SQLite
+with a statement timeout, each ``_cursor`` block starts the deadline once (an insert of
+many 100-row statements shares one).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ def _cursor(session: Session, statement: str, params: Any) -> Iterator[tuple[Any
     if conn.dialect.name != "sqlite":
         statement = statement.replace("?", "%s")
     dbapi_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.driver_connection.cursor()
+    raw = conn.connection.driver_connection
+    deadline = getattr(raw, "loopwise_deadline", None)
+    if deadline is not None:  # SQLite with a statement timeout (db.engine.Deadline)
+        deadline.start()
+    cursor = raw.cursor()
     try:
         yield cursor, statement
     except dbapi_error as exc:

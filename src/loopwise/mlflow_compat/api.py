@@ -21,11 +21,12 @@ from loopwise.core.errors import InvalidInput, NotFound, TooLarge
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
 from loopwise.mlflow_compat import wire
-from loopwise.tracking import artifacts, experiments, logged_models, series
+from loopwise.tracking import artifacts, experiments, logged_models, series, validation
 from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunStatus
 from loopwise.tracking.schemas import RunCreate, RunFinish
+from loopwise.web.body import check_declared_size
 from loopwise.web.deps import Caller, CallerDep
 
 router = APIRouter(tags=["mlflow"])
@@ -55,7 +56,7 @@ async def get_experiment_by_name(request: Request, caller: CallerDep) -> Respons
 async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
-    tags = {t["key"]: str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
+    tags = validation.tags(wire.pairs(data, "tags"), validation.EXPERIMENT_TAG)
     info = await wire.call(caller, lambda ctx: experiments.create(ctx, name, tags), write=True)
     return ok({"experiment_id": str(info.number)})
 
@@ -132,7 +133,8 @@ async def update_experiment(request: Request, caller: CallerDep) -> Response:
 async def set_experiment_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
-    key, value = wire.text(data, "key", limit=250), str(data.get("value", ""))
+    key = validation.key(wire.required(data, "key"))
+    value = validation.value(validation.EXPERIMENT_TAG, data.get("value"))
     await wire.call(caller, lambda ctx: experiments.set_tag(ctx, number, key, value), write=True)
     return ok()
 
@@ -150,10 +152,12 @@ def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
 async def create_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(data.get("experiment_id") or "0")
-    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
+    tags = validation.tags(wire.pairs(data, "tags"))
     if data.get("user_id"):
-        tags.setdefault(wire.USER_TAG, str(data["user_id"]))
+        tags.setdefault(wire.USER_TAG, validation.value(validation.TAG, data["user_id"], "user_id"))
     name = data.get("run_name") or tags.get(wire.RUN_NAME_TAG)
+    if name is not None:
+        name = validation.value(validation.RUN_NAME, name, "run_name")
     start = wire.from_millis(data["start_time"], "start_time") if data.get("start_time") else None
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -224,8 +228,9 @@ async def restore_run(request: Request, caller: CallerDep) -> Response:
 async def log_param(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
-    key = wire.text(data, "key", limit=250)
-    value = str(wire.required(data, "value")) if data.get("value") != "" else ""
+    key = validation.key(wire.required(data, "key"))
+    given = wire.required(data, "value") if data.get("value") != "" else ""
+    value = validation.value(validation.PARAM, given)
     await wire.call(
         caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True, inline=True
     )
@@ -266,8 +271,8 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
 async def set_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
-    key = wire.text(data, "key", limit=250)
-    value = str(data.get("value", ""))
+    key = validation.key(wire.required(data, "key"))
+    value = validation.value(validation.TAG, data.get("value"))
     await wire.call(
         caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True, inline=True
     )
@@ -278,7 +283,7 @@ async def set_tag(request: Request, caller: CallerDep) -> Response:
 async def delete_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    key = wire.text(data, "key", limit=250)
+    key = validation.key(wire.required(data, "key"))
     await wire.call(caller, lambda ctx: tracking.delete_tag(ctx, rid, key), write=True)
     return ok()
 
@@ -474,6 +479,12 @@ async def download_artifact(path: str, caller: CallerDep) -> Response:
     return FileResponse(target)
 
 
+def _check_destination(caller: Caller, path: str) -> None:
+    with caller.read() as ctx:
+        root, rest = _root(ctx, path, Role.CONTRIBUTOR)
+        artifacts.destination_in(root, rest)
+
+
 def _store(caller: Caller, path: str, tmp: Path) -> None:
     with caller.read() as ctx:
         root, rest = _root(ctx, path, Role.CONTRIBUTOR)
@@ -482,7 +493,11 @@ def _store(caller: Caller, path: str, tmp: Path) -> None:
 
 @router.put(ARTIFACTS + "/{path:path}")
 async def upload_artifact(path: str, request: Request, caller: CallerDep) -> Response:
+    """Stream the body into the run's (or logged model's) folder. The size and the
+    caller's right to write there are checked before any of the body is read."""
     limit = caller.state.settings.max_artifact_bytes
+    check_declared_size(request, limit)
+    await run_in_threadpool(_check_destination, caller, path)
     fd, tmp_name = tempfile.mkstemp(dir=caller.state.artifact_tmp)
     tmp = Path(tmp_name)
     try:

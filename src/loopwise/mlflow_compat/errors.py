@@ -15,6 +15,7 @@ _CODES: list[tuple[type[errors.LoopwiseError], int, str]] = [
     (errors.NotFound, 404, "RESOURCE_DOES_NOT_EXIST"),
     (errors.AlreadyExists, 400, "RESOURCE_ALREADY_EXISTS"),
     (errors.Conflict, 400, "INVALID_PARAMETER_VALUE"),
+    (errors.TooLarge, 413, "INVALID_PARAMETER_VALUE"),  # 4xx: the client does not retry
     (errors.InvalidInput, 400, "INVALID_PARAMETER_VALUE"),
     (errors.Unauthenticated, 401, "UNAUTHENTICATED"),
     (errors.PermissionDenied, 403, "PERMISSION_DENIED"),

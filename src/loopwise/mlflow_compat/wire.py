@@ -11,21 +11,27 @@ from typing import Annotated, Any, Literal, NotRequired, TypeVar, cast
 
 import orjson
 from fastapi import Request
-from pydantic import Field, Strict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import Field, Strict, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
+from loopwise.core.limits import MAX_JSON_DEPTH, nests_deeper
 from loopwise.core.types import json_float
+from loopwise.tracking import validation
 from loopwise.tracking.experiments import ExperimentInfo
 from loopwise.tracking.models import Run, RunPage
+from loopwise.tracking.validation import Key
 from loopwise.web.deps import Caller
 
 T = TypeVar("T")
 STATUS = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 USER_TAG = "mlflow.user"
 RUN_NAME_TAG = "mlflow.runName"
+
+
+_TOO_DEEP = f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 async def body(request: Request) -> dict[str, Any]:
@@ -37,10 +43,14 @@ async def body(request: Request) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         try:  # bare NaN/Infinity tokens are not JSON, but Python clients send them
             data = json.loads(raw)
+        except RecursionError:
+            raise InvalidInput(_TOO_DEEP) from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"malformed JSON body: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
+    if nests_deeper(data):  # handlers read free JSON: nothing deep reaches them
+        raise InvalidInput(_TOO_DEEP)
     return data
 
 
@@ -109,17 +119,15 @@ def mlflow_run_id(run_id: str) -> str:
 
 
 class _Metric(TypedDict):
-    key: Annotated[
-        str, StringConstraints(min_length=1, max_length=250, pattern=r"^[A-Za-z0-9_\-. /:]+$")
-    ]
+    key: Key
     value: Annotated[float, Strict()] | Literal["NaN", "Infinity", "-Infinity"]
     timestamp: NotRequired[Annotated[int, Field(ge=0, le=2**62)] | None]
     step: NotRequired[Annotated[int, Field(ge=-(2**62), le=2**62)] | None]
 
 
 class _Pair(TypedDict):
-    key: Annotated[str, StringConstraints(min_length=1, max_length=250)]
-    value: NotRequired[Any]
+    key: str  # checked with the value by tracking.validation
+    value: NotRequired[str | int | float | bool | None]  # scalars: nothing nests
 
 
 class _Batch(TypedDict, total=False):
@@ -188,9 +196,18 @@ async def batch(request: Request) -> Batch:
     return Batch(
         run_id=run_id(required(data, "run_id")),
         metrics=_tuples(data.get("metrics") or []),
-        params={p["key"]: str(p.get("value", "")) for p in params},
-        tags={t["key"]: str(t.get("value", "")) for t in tags},
+        params=validation.params((p["key"], p.get("value")) for p in params),
+        tags=validation.tags((t["key"], t.get("value")) for t in tags),
     )
+
+
+def pairs(data: dict[str, Any], name: str) -> list[tuple[Any, Any]]:
+    """(key, value) from a list of ``{"key", "value"}`` objects (tags of a create call),
+    for tracking.validation to check."""
+    items = data.get(name) or []
+    if not isinstance(items, list) or not all(isinstance(t, dict) for t in items):
+        raise InvalidInput(f"Invalid value for {name}: expected a list of key/value objects")
+    return [(t.get("key"), t.get("value")) for t in items]
 
 
 def millis(moment: datetime | None) -> int | None:

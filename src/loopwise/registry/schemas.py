@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from loopwise.core.limits import MAX_TEXT
+from loopwise.core.limits import MAX_TEXT, shallow
 from loopwise.numeric.evaluation import Task
 from loopwise.registry.models import Stage
 
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+Values = Annotated[list[Any], AfterValidator(shallow)]  # free JSON: depth-limited
 
 
 class _In(BaseModel):
@@ -57,11 +58,11 @@ class IncidentResolve(_In):
 
 class EvaluationIn(_In):
     task: Task
-    y_true: list[Any] = Field(max_length=1_000_000)
-    y_pred: list[Any] = Field(max_length=1_000_000)
-    y_score: list[Any] | None = Field(default=None, max_length=1_000_000)
+    y_true: Values = Field(max_length=1_000_000)
+    y_pred: Values = Field(max_length=1_000_000)
+    y_score: Values | None = Field(default=None, max_length=1_000_000)
     features: list[list[float]] | None = Field(default=None, max_length=200_000)
-    slices: list[Any] | None = Field(default=None, max_length=1_000_000)
+    slices: Values | None = Field(default=None, max_length=1_000_000)
     slice_column: Annotated[str, StringConstraints(max_length=250)] | None = None
     model: Annotated[str, StringConstraints(max_length=200)] | None = None
     version: Annotated[int, Field(ge=1)] | None = None

@@ -24,6 +24,7 @@ from loopwise.tracking.schemas import (
     RunFinish,
     TagsIn,
 )
+from loopwise.web.body import check_declared_size
 from loopwise.web.deps import Caller, CallerDep
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
@@ -157,16 +158,6 @@ def list_artifacts(run_id: str, caller: CallerDep, path: str = "") -> list[Artif
         return artifacts.list_artifacts(ctx, run_id, path)
 
 
-def _declared_size(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is None:
-        return
-    if not declared.isdigit():
-        raise InvalidInput("Content-Length must be a whole number")
-    if int(declared) > limit:
-        raise TooLarge(f"artifact is {declared} bytes; the limit is {limit}")
-
-
 def _check_destination(caller: Caller, run_id: str, path: str) -> None:
     with caller.read() as ctx:
         artifacts.destination(ctx, run_id, path)
@@ -181,9 +172,10 @@ def _store(caller: Caller, run_id: str, path: str, tmp: Path) -> ArtifactInfo:
 async def upload_artifact(
     run_id: str, path: str, request: Request, caller: CallerDep
 ) -> ArtifactInfo:
-    """Stream the request body into the run's artifact folder (size-limited)."""
+    """Stream the request body into the run's artifact folder (size-limited). The size
+    and the caller's right to write there are checked before any of the body is read."""
     limit = caller.state.settings.max_artifact_bytes
-    _declared_size(request, limit)
+    check_declared_size(request, limit)
     await run_in_threadpool(_check_destination, caller, run_id, path)
     fd, name = tempfile.mkstemp(dir=caller.state.artifact_tmp)
     tmp = Path(name)

@@ -52,7 +52,12 @@ def _inside(root: Path, rel: PurePosixPath) -> Path:
 
 def destination(ctx: Context, run_id: str, path: str) -> Path:
     """Where an upload to ``path`` goes; checks contributor rights and the path."""
-    return _inside(run_folder(ctx, run_id, Role.CONTRIBUTOR), clean_path(path))
+    return destination_in(run_folder(ctx, run_id, Role.CONTRIBUTOR), path)
+
+
+def destination_in(root: Path, path: str) -> Path:
+    """Where an upload to ``path`` under ``root`` goes; checks the path."""
+    return _inside(root, clean_path(path))
 
 
 def store_in(root: Path, path: str, source: Path | bytes, limit: int) -> ArtifactInfo:

@@ -12,16 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from loopwise.core.limits import MAX_BATCH, MAX_KEY, MAX_NAME, MAX_PARAM_VALUE, MAX_TAG_VALUE
+from loopwise.core.limits import MAX_BATCH, MAX_NAME
 from loopwise.tracking.models import RunStatus
+from loopwise.tracking.validation import Key, ParamValue, TagValue
 
-Key = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_KEY, pattern=r"^[A-Za-z0-9_\-. /:]+$"),
-]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
-ParamValue = Annotated[str, StringConstraints(max_length=MAX_PARAM_VALUE)]
-TagValue = Annotated[str, StringConstraints(max_length=MAX_TAG_VALUE)]
 
 _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 

@@ -9,6 +9,11 @@
 Metrics compare numerically against each run's latest value; params and tags compare
 as strings; attributes are status, run_name, run_id, start_time, end_time and user_id.
 Metric filters read the latest-value summary table, never the full history.
+
+Limits (core.limits, the same through every door): at most MAX_FILTER_CLAUSES clauses,
+MAX_FILTER_VALUES values in all IN lists together, MAX_ORDER_KEYS sort keys. Each clause
+is one subquery and each sort key one join, so these bound the statement's size; the
+server's statement timeout bounds its time.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, true
 from sqlalchemy.sql import Select
 
 from loopwise.core.errors import InvalidInput
+from loopwise.core.limits import MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, MAX_ORDER_KEYS
 from loopwise.tracking.tables import LatestMetricRow, ParamRow, RunRow, TagRow
 
 _TOKEN = re.compile(
@@ -37,6 +43,14 @@ _TOKEN = re.compile(
       | (?P<word>[A-Za-z_][\w\-:/]*)
     )""",
     re.VERBOSE,
+)
+# Tokenizing stops past this many tokens instead of reading megabytes of filter first. A
+# clause is 5 tokens plus 2 per dot in a bare dotted key and 2 per IN value: filters
+# within the limits stay far below it.
+_MAX_TOKENS = 50 * MAX_FILTER_CLAUSES + 2 * MAX_FILTER_VALUES
+_TOO_LONG = (
+    f"the filter is too long: a filter holds at most {MAX_FILTER_CLAUSES} clauses joined "
+    f"by AND, and {MAX_FILTER_VALUES:,} values in IN lists altogether"
 )
 _ENTITIES = {
     "metrics": "metric",
@@ -88,6 +102,8 @@ def _tokens(text: str) -> list[Token]:
     out, pos = [], 0
     text = text.strip()
     while pos < len(text):
+        if len(out) > _MAX_TOKENS:
+            raise InvalidInput(_TOO_LONG)
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             raise InvalidInput(f"cannot parse the filter near {text[pos : pos + 20]!r}")
@@ -201,7 +217,17 @@ def parse_filter(text: str | None) -> list[Clause]:
     while parser.peek() is not None:
         if not parser.word("AND"):
             raise InvalidInput(f"expected AND, got {parser.peek().text!r}")  # type: ignore[union-attr]
+        if len(clauses) == MAX_FILTER_CLAUSES:
+            raise InvalidInput(
+                f"the filter has more than {MAX_FILTER_CLAUSES} clauses; "
+                f"a filter holds at most {MAX_FILTER_CLAUSES}"
+            )
         clauses.append(parser.clause())
+    values = sum(len(c.value) for c in clauses if isinstance(c.value, tuple))
+    if values > MAX_FILTER_VALUES:
+        raise InvalidInput(
+            f"the filter's IN lists hold {values:,} values; the limit is {MAX_FILTER_VALUES:,}"
+        )
     for c in clauses:
         _check(c)
     return clauses
@@ -227,6 +253,10 @@ def _check(c: Clause) -> None:
 
 
 def parse_order(items: Sequence[str]) -> list[Order]:
+    if len(items) > MAX_ORDER_KEYS:
+        raise InvalidInput(
+            f"{len(items)} sort keys given; a search sorts by at most {MAX_ORDER_KEYS}"
+        )
     out = []
     for item in items:
         parser = _Parser(item)

@@ -28,6 +28,7 @@ from loopwise.planning import board_api, hypotheses
 from loopwise.registry import api as registry_api
 from loopwise.tracking import api as tracking_api
 from loopwise.web import errors, pages
+from loopwise.web.body import BodyLimit
 from loopwise.web.state import SYSTEM, AppState
 from loopwise.web.timing import ServerTiming
 from loopwise.wiring import default_bus, default_promotion_checks
@@ -61,7 +62,9 @@ def create_app(
     sweep: bool = True,
 ) -> FastAPI:
     db = database or Database(
-        settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        settings.resolved_database_url,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
     ensure_current(db.engine)
     state = AppState(
@@ -114,5 +117,10 @@ def create_app(
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_artifact_bytes,
+    )
     app.add_middleware(ServerTiming)
     return app

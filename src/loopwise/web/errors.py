@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loopwise.core.errors import InvalidInput, LoopwiseError, TooManyRequests, Unauthenticated
+from loopwise.core.limits import MAX_JSON_DEPTH
 from loopwise.mlflow_compat import errors as mlflow_errors
 
 log = logging.getLogger("loopwise")
@@ -61,6 +62,21 @@ def _render(
     )
 
 
+def render_error(request: Request, exc: LoopwiseError) -> Response:
+    """The answer to a Loopwise error on this request's door (also used by middleware,
+    which runs outside the exception handlers)."""
+    response = _render(
+        request,
+        exc.http_status,
+        exc.code,
+        exc.message,
+        mlflow=mlflow_errors.status_and_code(exc),
+    )
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def describe_validation(exc: RequestValidationError) -> str:
     """One readable line per problem, e.g. ``body.name: String should have at most 200``."""
     parts = []
@@ -75,16 +91,7 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LoopwiseError)
     async def _loopwise(request: Request, exc: LoopwiseError) -> Response:
-        response = _render(
-            request,
-            exc.http_status,
-            exc.code,
-            exc.message,
-            mlflow=mlflow_errors.status_and_code(exc),
-        )
-        if isinstance(exc, TooManyRequests):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return render_error(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -108,6 +115,8 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such path: {request.url.path}"
+        if isinstance(exc.__cause__, RecursionError):  # the JSON parser ran out of stack
+            message = f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"
         return _render(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)
