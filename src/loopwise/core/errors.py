@@ -34,6 +34,19 @@ class TooLarge(InvalidInput):
     http_status = 413
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A JSON endpoint got a body whose ``Content-Type`` is not JSON."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class DisallowedHost(InvalidInput):
+    """The ``Host`` header names a host this server does not answer to (DNS rebinding)."""
+
+    code = "disallowed_host"
+
+
 class NotFound(LoopwiseError):
     """The thing does not exist, or the caller may not know that it does."""
 
@@ -70,6 +83,12 @@ class PermissionDenied(LoopwiseError):
     code = "permission_denied"
     http_status = 403
     exit_code = 6
+
+
+class CrossSiteRefused(PermissionDenied):
+    """A state-changing request came from another web site (``Origin``/``Sec-Fetch-Site``)."""
+
+    code = "cross_site_refused"
 
 
 class DatabaseOutOfDate(LoopwiseError):

@@ -27,6 +27,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    415: "unsupported_media_type",
 }
 
 
@@ -60,6 +61,17 @@ def _render(
     )
 
 
+def render(request: Request, exc: LoopwiseError) -> Response:
+    """The response for a Loopwise error on this path (API, MLflow or page)."""
+    return _render(
+        request,
+        exc.http_status,
+        exc.code,
+        exc.message,
+        mlflow=mlflow_errors.status_and_code(exc),
+    )
+
+
 def describe_validation(exc: RequestValidationError) -> str:
     """One readable line per problem, e.g. ``body.name: String should have at most 200``."""
     parts = []
@@ -74,13 +86,7 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LoopwiseError)
     async def _loopwise(request: Request, exc: LoopwiseError) -> Response:
-        return _render(
-            request,
-            exc.http_status,
-            exc.code,
-            exc.message,
-            mlflow=mlflow_errors.status_and_code(exc),
-        )
+        return render(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
