@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -27,13 +28,29 @@ from loopwise.planning import api as planning_api
 from loopwise.planning import board_api, hypotheses
 from loopwise.registry import api as registry_api
 from loopwise.tracking import api as tracking_api
-from loopwise.web import errors, pages
+from loopwise.web import errors, pages, security
 from loopwise.web.state import SYSTEM, AppState
 from loopwise.web.timing import ServerTiming
 from loopwise.wiring import default_bus, default_promotion_checks
 
 log = logging.getLogger("loopwise")
 WEB = Path(__file__).parent
+# The address in-process clients (SDK ``Client.in_process``, CLI seeding and exports) use:
+# a loopback name, allowed by default; ``in_process`` keeps it allowed whatever
+# LOOPWISE_ALLOWED_HOSTS says (nothing listens, so no browser can reach such an app).
+IN_PROCESS_URL = "http://127.0.0.1"
+# The API browser (/docs) loads Swagger UI from this CDN, pinned as FastAPI pins it; its
+# own start-up code is the static file api-docs.js, so the page runs no inline script.
+SWAGGER = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+DOCS_CSP = security.page_csp(also_from="https://cdn.jsdelivr.net")
+
+
+def in_process(settings: Settings) -> Settings:
+    """``settings`` for an app served inside this process to a client at IN_PROCESS_URL."""
+    hosts = settings.allowed_hosts
+    if not hosts or "*" in hosts or "127.0.0.1" in hosts:
+        return settings
+    return settings.model_copy(update={"allowed_hosts": (*hosts, "127.0.0.1")})
 
 
 def sweep_verdicts(state: AppState) -> int:
@@ -88,6 +105,8 @@ def create_app(
         version=loopwise.__version__,
         description="Plan and evidence for machine-learning projects.",
         lifespan=lifespan,
+        docs_url=None,  # served below without inline script
+        redoc_url=None,
     )
     app.state.loopwise = state
     templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -99,18 +118,28 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "version": loopwise.__version__}
 
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request,
+            "api_docs.html",
+            {"swagger": SWAGGER, "openapi_url": app.openapi_url},
+            headers={"content-security-policy": DOCS_CSP},
+        )
+
     # The MLflow protocol first: its log calls are the hottest requests, and routes are
-    # matched in order.
+    # matched in order. Its handlers check their own bodies (mlflow_compat.wire).
     app.include_router(mlflow_api.router)
     app.include_router(mlflow_models_api.router)
-    app.include_router(accounts_api.router)
-    app.include_router(planning_api.router)
-    app.include_router(tracking_api.router)
-    app.include_router(board_api.router)
-    app.include_router(registry_api.router)
-    app.include_router(data_api.router)
+    json_only = [Depends(security.json_body)]
+    for api in (accounts_api, planning_api, tracking_api, board_api, registry_api, data_api):
+        app.include_router(api.router, dependencies=json_only)
     for router in pages.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    app.add_middleware(
+        security.Guard,
+        allowed=security.allowed_hosts(settings.allowed_hosts, settings.host),
+    )
     app.add_middleware(ServerTiming)
     return app
