@@ -172,9 +172,20 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+# The names test apps answer to: loopback (the live servers listen on 127.0.0.1) and
+# "testserver", the name Starlette's TestClient gives itself. The default list (loopback
+# and the bound address) is tested in tests/web/test_security.py.
+TEST_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=database_url, verdict_refresh_seconds=0)
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        verdict_refresh_seconds=0,
+        allowed_hosts=TEST_HOSTS,
+    )
 
 
 @pytest.fixture
@@ -194,7 +205,7 @@ def api(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[Client]:
     """The SDK, in-process: SDK -> API -> service -> database."""
-    http = TestClient(app, base_url="http://loopwise.local", raise_server_exceptions=False)
+    http = TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False)
     with Client(http=http) as sdk:
         yield sdk
 
@@ -202,7 +213,11 @@ def client(app: FastAPI) -> Iterator[Client]:
 @pytest.fixture
 def auth_settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        home=tmp_path / "home", database_url=database_url, auth=True, verdict_refresh_seconds=0
+        home=tmp_path / "home",
+        database_url=database_url,
+        auth=True,
+        verdict_refresh_seconds=0,
+        allowed_hosts=TEST_HOSTS,
     )
 
 

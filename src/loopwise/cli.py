@@ -443,15 +443,16 @@ def demo(
 
     from loopwise.demo.seed import PROJECT_KEY, seed_demo
     from loopwise.sdk.client import Client
-    from loopwise.web.app import create_app
+    from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
 
     env = _env(ctx)
     settings = env.settings_with(host=host, port=port)
     # Seed in local mode, as the local admin user (this process owns the store anyway);
     # the app is built here rather than by Client.in_process so its engine gets disposed.
-    seeding_app = create_app(settings.model_copy(update={"auth": False}), sweep=False)
+    seeding = in_process(settings.model_copy(update={"auth": False}))
+    seeding_app = create_app(seeding, sweep=False)
     try:
-        http = TestClient(seeding_app, base_url="http://loopwise.local")
+        http = TestClient(seeding_app, base_url=IN_PROCESS_URL)
         with Client(http=http) as client, env.progress() as reporter:
             result = seed_demo(client, reporter=reporter)
     finally:

@@ -372,7 +372,7 @@ def small_app(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator
 
 
 def test_artifact_over_the_size_limit_is_413(small_app: FastAPI) -> None:
-    with TestClient(small_app, raise_server_exceptions=False) as http:
+    with TestClient(small_app, base_url="http://127.0.0.1", raise_server_exceptions=False) as http:
         assert http.post("/api/v1/projects", json={"key": "CH", "name": "c"}).status_code == 201
         run_id = http.post("/api/v1/projects/CH/runs", json={}).json()["id"]
         url = f"/api/v1/runs/{run_id}/artifacts/blob.bin"

@@ -110,7 +110,7 @@ def test_mlflow_log_calls_queue_while_another_process_writes(tmp_path: Path) -> 
     """log-param while another process holds the file: it waits on a worker thread (the
     event loop stays free to answer) and lands once the other writer commits."""
     app = create_app(Settings(home=tmp_path, verdict_refresh_seconds=0), sweep=False)
-    api = TestClient(app)
+    api = TestClient(app, base_url="http://127.0.0.1")
     exp = api.post(f"{API}/experiments/create", json={"name": "busy"}).json()["experiment_id"]
     run = api.post(f"{API}/runs/create", json={"experiment_id": exp}).json()["run"]["info"]
     db: Database = app.state.loopwise.db

@@ -6,10 +6,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from loopwise.core.settings import Settings
+
 mlflow = pytest.importorskip("mlflow")
 
 # mlflow's own import-time and runtime warnings are not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The default host list (loopback and the bound address), as ``loopwise serve`` has:
+    the unmodified client must work with every browser guard on."""
+    return settings.model_copy(update={"allowed_hosts": ()})
 
 
 @pytest.fixture

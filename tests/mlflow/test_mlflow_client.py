@@ -210,7 +210,11 @@ def test_errors_use_mlflow_codes(
 
 
 def test_malformed_json_and_artifact_traversal_are_400(tracking_uri: str) -> None:
-    r = httpx.post(f"{tracking_uri}/api/2.0/mlflow/runs/create", content=b"{not json")
+    r = httpx.post(
+        f"{tracking_uri}/api/2.0/mlflow/runs/create",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     exp_id = mlflow.set_experiment("art").experiment_id
     run = MlflowClient().create_run(exp_id)
@@ -236,3 +240,43 @@ def test_log_input_records_lineage(tracking_uri: str) -> None:
     lineage = sdk.lineage_of_dataset(version.id)
     assert any(n.id == f"run_{run.info.run_id}" for n in lineage.nodes)
     sdk.close()
+
+
+def test_browser_attacks_are_refused_and_the_client_keeps_working(tracking_uri: str) -> None:
+    """What a web page could send to a server on localhost (issue 13): a text/plain body,
+    a foreign or null Origin, a rebound Host. Each is refused, nothing changes, and the
+    unmodified client then works as before against the same server."""
+    api = f"{tracking_uri}/api/2.0/mlflow"
+    client = MlflowClient()
+    keep = client.create_experiment("keep")
+    body = b'{"name": "planted"}'
+    plain = httpx.post(
+        f"{api}/experiments/create", content=body, headers={"content-type": "text/plain"}
+    )
+    assert plain.status_code == 415 and plain.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    for origin in ("https://evil.example", "null"):
+        refused = httpx.post(
+            f"{api}/experiments/delete", json={"experiment_id": keep}, headers={"origin": origin}
+        )
+        assert refused.status_code == 403 and refused.json()["error_code"] == "PERMISSION_DENIED"
+    port = tracking_uri.rsplit(":", 1)[1]
+    rebound = httpx.post(
+        f"{api}/experiments/create",
+        json={"name": "planted"},
+        headers={"host": f"evil.example:{port}"},
+    )
+    assert rebound.status_code == 400 and "LOOPWISE_ALLOWED_HOSTS" in rebound.json()["message"]
+    assert client.get_experiment_by_name("planted") is None
+    assert client.get_experiment(keep).lifecycle_stage == "active"
+
+    mlflow.set_experiment("keep")
+    with mlflow.start_run() as run:
+        mlflow.log_param("lr", 0.1)
+        mlflow.log_metric("loss", 0.5, step=1)
+        mlflow.log_text("<script>alert(1)</script>", "page.html")
+    got = client.get_run(run.info.run_id)
+    assert got.data.params == {"lr": "0.1"} and got.data.metrics == {"loss": 0.5}
+    folder = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/page.html")
+    assert Path(folder).read_text() == "<script>alert(1)</script>"
+    client.delete_experiment(keep)  # a POST without Origin: still allowed
+    assert client.get_experiment(keep).lifecycle_stage == "deleted"

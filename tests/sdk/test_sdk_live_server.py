@@ -6,14 +6,23 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx2 as httpx
+import pandas as pd
 import pytest
 
 import loopwise
 from loopwise.core.clock import FrozenClock
 from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from loopwise.core.settings import Settings
 from loopwise.planning.models import Verdict
 
 pytestmark = pytest.mark.store
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The default host list (loopback and the bound address), as ``loopwise serve`` has."""
+    return settings.model_copy(update={"allowed_hosts": ()})
 
 
 @pytest.fixture
@@ -87,3 +96,44 @@ def test_client_reads_the_url_from_the_environment(
         assert client.list_projects() == []
         client.create_project("ENV", "From the environment")
         assert [p.key for p in client.list_projects()] == ["ENV"]
+
+
+def test_browser_attacks_are_refused_and_the_sdk_keeps_working(
+    remote: loopwise.Client, live_server: Any
+) -> None:
+    """Over real HTTP: a foreign Origin on a JSON write, a raw artifact upload and a
+    multipart upload, a text/plain body and a rebound Host are refused and change nothing;
+    the SDK (no Origin, JSON and multipart bodies) does the same things."""
+    base = live_server.url
+    remote.create_project("SEC", "Security")
+    run = remote.create_run("SEC")
+    evil = {"origin": "https://evil.example"}
+    attempts = [
+        httpx.post(f"{base}/api/v1/projects", json={"key": "PWND", "name": "x"}, headers=evil),
+        httpx.put(f"{base}/api/v1/runs/{run.id}/artifacts/x.html", content=b"x", headers=evil),
+        httpx.post(
+            f"{base}/api/v1/projects/SEC/datasets/rows/versions",
+            files={"file": ("rows.csv", b"a\n1\n")},
+            headers=evil,
+        ),
+    ]
+    assert [r.status_code for r in attempts] == [403, 403, 403]
+    assert {r.json()["error"]["code"] for r in attempts} == {"cross_site_refused"}
+    plain = httpx.post(
+        f"{base}/api/v1/projects",
+        content=b'{"key": "PWND", "name": "x"}',
+        headers={"content-type": "text/plain"},
+    )
+    assert plain.status_code == 415
+    rebound = httpx.get(f"{base}/api/v1/projects", headers={"host": "evil.example"})
+    assert rebound.status_code == 400
+    assert [p.key for p in remote.list_projects()] == ["SEC"]
+    assert remote.list_artifacts(run.id) == []
+    assert httpx.get(f"{base}/api/v1/projects/SEC/datasets").json() == []
+
+    remote.upload_artifact(run.id, "x.html", b"<script></script>")
+    assert remote.download_artifact(run.id, "x.html") == b"<script></script>"
+    registered = remote.register_dataset("SEC", "rows", pd.DataFrame({"a": [1, 2]}))
+    assert registered.created
+    datasets = httpx.get(f"{base}/api/v1/projects/SEC/datasets").json()
+    assert [d["name"] for d in datasets] == ["rows"]

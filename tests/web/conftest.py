@@ -2,7 +2,9 @@
 
 Never downloads a browser. Requests to anything but the live server on 127.0.0.1 are
 aborted and recorded in the ``external_requests`` fixture, so tests can assert that the
-pages work offline (no CDN, fonts or scripts from elsewhere).
+pages work offline (no CDN, fonts or scripts from elsewhere). Anything a page does that
+its Content-Security-Policy refuses (an inline script, a script from elsewhere) fails
+the test that opened it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    sync_playwright,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,8 +59,24 @@ def external_requests() -> list[str]:
 
 
 @pytest.fixture
-def browser_context(browser: Browser, external_requests: list[str]) -> Iterator[BrowserContext]:
+def csp_violations() -> list[str]:
+    """What pages tried that their Content-Security-Policy refused (chromium reports each
+    on the console); must stay empty."""
+    return []
+
+
+@pytest.fixture
+def browser_context(
+    browser: Browser, external_requests: list[str], csp_violations: list[str]
+) -> Iterator[BrowserContext]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            where = message.page.url if message.page is not None else "?"
+            csp_violations.append(f"{where}: {message.text}")
+
+    context.on("console", on_console)
 
     def only_local(route: Route) -> None:
         url = route.request.url
@@ -65,6 +90,7 @@ def browser_context(browser: Browser, external_requests: list[str]) -> Iterator[
     context.set_default_timeout(15_000)
     yield context
     context.close()
+    assert csp_violations == [], "a page broke its Content-Security-Policy"
 
 
 @pytest.fixture

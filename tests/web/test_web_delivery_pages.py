@@ -253,7 +253,9 @@ def test_readiness_exports(api: TestClient, seeded: dict[str, str]) -> None:
     html = api.get(f"/datasets/versions/{seeded['ready']}/readiness.html")
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")
-    assert html.headers["content-disposition"] == 'attachment; filename="cancer-v2-readiness.html"'
+    disposition = html.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="cancer-v2-readiness.html";')
+    assert html.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
     assert "✓ READY" in html.text and "<style>" in html.text
     assert "/static/" not in html.text and "<link" not in html.text and "<script" not in html.text
     assert "None: this version is ready for use." in html.text

@@ -41,6 +41,19 @@ class QueryTimeout(InvalidInput):
     code = "query_timeout"
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A JSON endpoint got a body whose ``Content-Type`` is not JSON."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class DisallowedHost(InvalidInput):
+    """The ``Host`` header names a host this server does not answer to (DNS rebinding)."""
+
+    code = "disallowed_host"
+
+
 class NotFound(LoopwiseError):
     """The thing does not exist, or the caller may not know that it does."""
 
@@ -89,6 +102,12 @@ class TooManyRequests(LoopwiseError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)  # whole seconds, for the Retry-After header
+
+
+class CrossSiteRefused(PermissionDenied):
+    """A state-changing request came from another web site (``Origin``/``Sec-Fetch-Site``)."""
+
+    code = "cross_site_refused"
 
 
 class DatabaseOutOfDate(LoopwiseError):

@@ -6,10 +6,10 @@ Nothing reads the environment after start-up: the object is built once and passe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_home() -> Path:
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     port: int = Field(default=5080, ge=0, le=65535, description="Port the server binds to.")
+    # NoDecode: the variable is a comma-separated list, not JSON.
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Host names the server answers to (the Host header, any port), "
+        "comma-separated; '*' allows any. Default: localhost, 127.0.0.1, ::1 and the "
+        "bound address unless it is a wildcard.",
+    )
     auth: bool = Field(
         default=False,
         description="Require an API token or a login. Off: local single-user mode.",
@@ -64,6 +71,13 @@ class Settings(BaseSettings):
         description="SQLite durability: NORMAL survives a killed process, FULL also a power "
         "cut or OS crash (the WAL is synced at every commit).",
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @field_validator("home", "artifact_root", mode="after")
     @classmethod

@@ -506,11 +506,12 @@ def _export(env: CliEnv, version_id: str, suffix: str) -> str | None:
     where this build of the app has no such export."""
     from starlette.testclient import TestClient
 
-    from loopwise.web.app import create_app
+    from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
 
-    application = create_app(env.settings.model_copy(update={"auth": False}), sweep=False)
+    settings = in_process(env.settings.model_copy(update={"auth": False}))
+    application = create_app(settings, sweep=False)
     try:
-        http = TestClient(application, base_url="http://loopwise.local")
+        http = TestClient(application, base_url=IN_PROCESS_URL)
         response = http.get(f"/datasets/versions/{quote(version_id, safe='')}/readiness.{suffix}")
     finally:
         application.state.loopwise.db.dispose()

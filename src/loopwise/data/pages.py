@@ -35,8 +35,10 @@ from loopwise.web.pages import (
     render,
     validation_messages,
 )
+from loopwise.web.security import DOWNLOAD_CSP, download_headers
 
 router = APIRouter(include_in_schema=False)
+EXPORT_CSP = f"{DOWNLOAD_CSP}; style-src 'unsafe-inline'"
 
 UPLOAD_FIELDS = (
     "name",
@@ -394,9 +396,7 @@ def readiness_markdown(version_id: str, request: Request, caller: PageCaller) ->
     return Response(
         text,
         media_type="text/markdown; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="{_filename(report.version, "md")}"'
-        },
+        headers=download_headers(_filename(report.version, "md")),
     )
 
 
@@ -404,6 +404,7 @@ def readiness_markdown(version_id: str, request: Request, caller: PageCaller) ->
 def readiness_html(version_id: str, request: Request, caller: PageCaller) -> Response:
     report, context = _readiness(caller, version_id)
     response = render(request, "data/readiness_export.html", context)
-    filename = _filename(report.version, "html")
-    response.headers["content-disposition"] = f'attachment; filename="{filename}"'
+    # A download, not a page of this site: saved, and sandboxed should a browser render
+    # it anyway (its own inline <style> is all it needs).
+    response.headers.update(download_headers(_filename(report.version, "html"), csp=EXPORT_CSP))
     return response

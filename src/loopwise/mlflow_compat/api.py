@@ -28,6 +28,7 @@ from loopwise.tracking.models import RunStatus
 from loopwise.tracking.schemas import RunCreate, RunFinish
 from loopwise.web.body import check_declared_size
 from loopwise.web.deps import Caller, CallerDep
+from loopwise.web.security import download_headers, download_type
 
 router = APIRouter(tags=["mlflow"])
 API = "/api/2.0/mlflow"
@@ -476,7 +477,10 @@ async def download_artifact(path: str, caller: CallerDep) -> Response:
         return target
 
     target = await wire.call(caller, work, write=False)
-    return FileResponse(target)
+    # Saved, never rendered: an uploaded .html must not run as whoever opens the link.
+    return FileResponse(
+        target, media_type=download_type(target.name), headers=download_headers(target.name)
+    )
 
 
 def _check_destination(caller: Caller, path: str) -> None:

@@ -14,6 +14,7 @@ PREFIXES = ("/api/2.0/mlflow", "/api/3.0/mlflow", "/ajax-api/2.0/mlflow")
 _CODES: list[tuple[type[errors.LoopwiseError], int, str]] = [
     (errors.NotFound, 404, "RESOURCE_DOES_NOT_EXIST"),
     (errors.AlreadyExists, 400, "RESOURCE_ALREADY_EXISTS"),
+    (errors.UnsupportedMediaType, 415, "INVALID_PARAMETER_VALUE"),
     (errors.Conflict, 400, "INVALID_PARAMETER_VALUE"),
     (errors.TooLarge, 413, "INVALID_PARAMETER_VALUE"),  # 4xx: the client does not retry
     (errors.InvalidInput, 400, "INVALID_PARAMETER_VALUE"),
@@ -29,6 +30,7 @@ _BY_STATUS = {
     400: "INVALID_PARAMETER_VALUE",
     403: "PERMISSION_DENIED",
     413: "INVALID_PARAMETER_VALUE",
+    415: "INVALID_PARAMETER_VALUE",
     429: "REQUEST_LIMIT_EXCEEDED",
 }
 

@@ -24,6 +24,7 @@ from loopwise.tracking.experiments import ExperimentInfo
 from loopwise.tracking.models import Run, RunPage
 from loopwise.tracking.validation import Key
 from loopwise.web.deps import Caller
+from loopwise.web.security import is_json, not_json
 
 T = TypeVar("T")
 STATUS = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
@@ -34,10 +35,19 @@ RUN_NAME_TAG = "mlflow.runName"
 _TOO_DEEP = f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"
 
 
+def _json_only(request: Request) -> None:
+    """MLflow clients send ``application/json``; a cross-site form or fetch can send
+    ``text/plain`` without asking first, so any other type is refused (415)."""
+    content_type = request.headers.get("content-type")
+    if not is_json(content_type):
+        raise not_json(content_type)
+
+
 async def body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
+    _json_only(request)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -186,8 +196,11 @@ class Batch:
 async def batch(request: Request) -> Batch:
     """A ``log-batch`` body, parsed and validated in one pass over the raw bytes (the
     largest request the protocol has: up to 1,000 metrics, 1,000 params and tags)."""
+    raw = await request.body()
+    if raw:
+        _json_only(request)
     try:
-        data = _BATCH.validate_json(await request.body() or b"{}")
+        data = _BATCH.validate_json(raw or b"{}")
     except ValidationError as exc:
         raise _invalid(exc) from exc
     params, tags = data.get("params") or [], data.get("tags") or []

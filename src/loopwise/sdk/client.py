@@ -104,11 +104,11 @@ class Client(DataMethods, RegistryMethods):
         """Serve the app inside this process; nothing listens on a port."""
         from starlette.testclient import TestClient
 
-        from loopwise.web.app import create_app
+        from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
 
-        app = create_app(settings or Settings(), sweep=False)
+        app = create_app(in_process(settings or Settings()), sweep=False)
         client = cls(
-            http=TestClient(app, base_url="http://loopwise.local", raise_server_exceptions=False),
+            http=TestClient(app, base_url=IN_PROCESS_URL, raise_server_exceptions=False),
             token=token,
         )
         client._owned_db = app.state.loopwise.db  # released by close()

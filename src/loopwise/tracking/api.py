@@ -26,6 +26,7 @@ from loopwise.tracking.schemas import (
 )
 from loopwise.web.body import check_declared_size
 from loopwise.web.deps import Caller, CallerDep
+from loopwise.web.security import download_headers, download_type
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 
@@ -196,4 +197,7 @@ async def upload_artifact(
 def download_artifact(run_id: str, path: str, caller: CallerDep) -> FileResponse:
     with caller.read() as ctx:
         target = artifacts.open_path(ctx, run_id, path)
-    return FileResponse(target, filename=target.name)
+    # Saved, never rendered: an uploaded .html must not run as whoever opens the link.
+    return FileResponse(
+        target, media_type=download_type(target.name), headers=download_headers(target.name)
+    )
