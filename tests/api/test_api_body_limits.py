@@ -56,7 +56,7 @@ def small(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient]:
         verdict_refresh_seconds=0,
     )
     app: FastAPI = create_app(settings, clock=FrozenClock(), sweep=False)
-    with TestClient(app, raise_server_exceptions=False) as http:
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as http:
         yield http
     app.state.loopwise.db.dispose()
 
@@ -129,7 +129,7 @@ def test_free_json_deeper_than_the_limit_is_400(small: TestClient) -> None:
         json.dumps({**tag, "x": nested(MAX_JSON_DEPTH)}).encode(),
         b"[" * 3000,  # deeper than orjson goes: the fallback parser must not crash
     ):
-        response = small.post(f"{API}/runs/set-tag", content=body)
+        response = small.post(f"{API}/runs/set-tag", content=body, headers=JSON)
         assert response.status_code == 400, response.text
         assert response.json() == {
             "error_code": "INVALID_PARAMETER_VALUE",

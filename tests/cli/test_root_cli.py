@@ -68,7 +68,7 @@ def test_db_upgrade_keeps_data(cli: CliCall) -> None:
     current = cli.json("db", "current")
     assert current["up_to_date"] is True and current["current"] == current["head"]
     upgraded = cli.json("db", "upgrade")
-    assert upgraded == {"before": current["head"], "after": current["head"]}
+    assert upgraded == {"before": current["head"], "after": current["head"], "copy": None}
     assert "already at revision" in cli.ok("db", "upgrade").stdout
     assert [p["key"] for p in cli.json("project", "list")] == ["CHURN"]
 

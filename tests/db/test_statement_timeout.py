@@ -99,7 +99,7 @@ def timed_app(tmp_path: Path, database_url: str) -> Iterator[FastAPI]:
 
 
 def test_the_server_answers_a_cancelled_query_with_a_400(timed_app: FastAPI) -> None:
-    with TestClient(timed_app, raise_server_exceptions=False) as http:
+    with TestClient(timed_app, base_url="http://127.0.0.1", raise_server_exceptions=False) as http:
         native = http.get("/api/v1/test-slow")
         assert native.status_code == 400
         assert native.json()["error"]["code"] == "query_timeout"

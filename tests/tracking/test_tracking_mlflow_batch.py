@@ -18,6 +18,7 @@ from loopwise.tracking import ingest
 pytestmark = pytest.mark.store
 
 API = "/api/2.0/mlflow"
+JSON = {"content-type": "application/json"}
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -69,7 +70,7 @@ def test_batches_of_any_size_store_every_point(api: TestClient, size: int) -> No
     }
     # the mlflow client writes bare NaN/Infinity tokens for non-finite doubles
     raw = json.dumps(body).encode()
-    response = api.post(f"{API}/runs/log-batch", content=raw)
+    response = api.post(f"{API}/runs/log-batch", content=raw, headers=JSON)
     assert response.status_code == 200, response.text
 
     for key in ("loss", "val/auc"):
@@ -128,7 +129,7 @@ def test_bad_batches_are_400_and_store_nothing(
     run_id = _run(api)
     if isinstance(body, dict):
         body = json.dumps({"run_id": run_id, **body}).encode()
-    response = api.post(f"{API}/runs/log-batch", content=body)
+    response = api.post(f"{API}/runs/log-batch", content=body, headers=JSON)
     assert response.status_code == 400, response.text
     error = response.json()
     assert error["error_code"] == "INVALID_PARAMETER_VALUE"

@@ -78,3 +78,49 @@ def test_the_mlflow_door_answers_invalid_parameter_value(api: TestClient) -> Non
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert f"at most {MAX_FILTER_CLAUSES}" in response.json()["message"]
+
+
+@pytest.mark.store
+def test_fenced_subqueries_find_the_same_runs(api: TestClient) -> None:
+    """Past FENCE_AFTER subquery clauses each EXISTS is planned on its own (OFFSET 0): the
+    runs found must not change. The same conditions, fenced and not, against a brute force
+    over the runs' own params, metrics and tags."""
+    exp = api.post(f"{API}/experiments/create", json={"name": "fence"}).json()["experiment_id"]
+    stored: dict[str, dict[str, str]] = {}
+    for r in range(12):
+        run = api.post(f"{API}/runs/create", json={"experiment_id": exp}).json()["run"]["info"]
+        params = {f"p{i}": str((r >> i) & 1) for i in range(4)}
+        batch = {
+            "run_id": run["run_id"],
+            "params": [{"key": k, "value": v} for k, v in params.items()],
+            "metrics": [{"key": "m", "value": r, "timestamp": 1, "step": 0}],
+            "tags": [{"key": "t", "value": "even" if r % 2 == 0 else "odd"}],
+        }
+        assert api.post(f"{API}/runs/log-batch", json=batch).status_code == 200
+        stored[run["run_id"]] = {**params, "m": str(r), "t": batch["tags"][0]["value"]}
+    few = "params.p0 = '1' and metrics.m > 2 and tags.t = 'odd'"
+    many = few + " and params.p1 IN ('0', '1')" * (search.FENCE_AFTER - 2)
+    assert len(search.parse_filter(few)) <= search.FENCE_AFTER < len(search.parse_filter(many))
+    expected = {
+        rid for rid, v in stored.items() if v["p0"] == "1" and int(v["m"]) > 2 and v["t"] == "odd"
+    }
+    for text in (few, many):
+        body = {"experiment_ids": [exp], "filter": text, "max_results": 100}
+        found = {
+            r["info"]["run_id"] for r in api.post(f"{API}/runs/search", json=body).json()["runs"]
+        }
+        assert found == expected and len(expected) == 5
+
+
+def test_subqueries_are_fenced_only_past_the_threshold() -> None:
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql
+
+    from loopwise.tracking.tables import RunRow
+
+    def sql(n: int) -> str:
+        query = search.filtered(select(RunRow.id), search.parse_filter(clauses(n)))
+        return str(query.compile(dialect=postgresql.dialect()))
+
+    assert sql(search.FENCE_AFTER).count("OFFSET") == 0
+    assert sql(search.FENCE_AFTER + 1).count("OFFSET") == search.FENCE_AFTER + 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, true
+from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
 from sqlalchemy.sql import Select
 
 from loopwise.core.errors import InvalidInput
@@ -308,18 +308,40 @@ def _millis(value: float) -> datetime:
         ) from exc
 
 
-def condition(c: Clause) -> ColumnElement[bool]:
+# PostgreSQL turns each EXISTS into a semi-join and then plans the joins together: with
+# 100 subquery clauses the planning alone took 1.4 s on an empty database (8 s on a busy
+# machine), and 2,000 clauses ran for minutes. Past this many subqueries (PostgreSQL's own
+# join_collapse_limit) each gets an ``OFFSET 0``, which keeps it a per-run subplan that
+# probes the (run_id, key) index: planning stays linear (0.4 s for 100 clauses).
+# Smaller filters keep the semi-joins. SQLite runs EXISTS as a subquery either way.
+FENCE_AFTER = 8
+
+
+def _exists(*where: ColumnElement[bool], fenced: bool) -> ColumnElement[bool]:
+    subquery = select(literal(1)).where(*where)
+    return exists(subquery.offset(0) if fenced else subquery)
+
+
+def _is_subquery(c: Clause) -> bool:
+    return c.entity in ("metric", "param", "tag") or c.key == "user_id"
+
+
+def condition(c: Clause, *, fenced: bool = False) -> ColumnElement[bool]:
     if c.entity == "metric":
-        return exists().where(
+        return _exists(
             LatestMetricRow.run_id == RunRow.id,
             LatestMetricRow.key == c.key,
             LatestMetricRow.is_nan.is_(False),
             _compare(LatestMetricRow.value, c.op, c.value),
+            fenced=fenced,
         )
     if c.entity in ("param", "tag"):
         table = ParamRow if c.entity == "param" else TagRow
-        return exists().where(
-            table.run_id == RunRow.id, table.key == c.key, _compare(table.value, c.op, c.value)
+        return _exists(
+            table.run_id == RunRow.id,
+            table.key == c.key,
+            _compare(table.value, c.op, c.value),
+            fenced=fenced,
         )
     match c.key:
         case "status":
@@ -348,16 +370,18 @@ def condition(c: Clause) -> ColumnElement[bool]:
         case "end_time":
             return _compare(RunRow.end_time, c.op, _millis(c.value))
         case "user_id":
-            return exists().where(
+            return _exists(
                 TagRow.run_id == RunRow.id,
                 TagRow.key == USER_TAG,
                 _compare(TagRow.value, c.op, c.value),
+                fenced=fenced,
             )
     raise InvalidInput(f"unknown attribute {c.key!r}")
 
 
 def filtered(query: Select[Any], clauses: Sequence[Clause]) -> Select[Any]:
-    return query.where(and_(true(), *(condition(c) for c in clauses)))
+    fenced = sum(map(_is_subquery, clauses)) > FENCE_AFTER
+    return query.where(and_(true(), *(condition(c, fenced=fenced) for c in clauses)))
 
 
 def ordered(query: Select[Any], orders: Sequence[Order]) -> Select[Any]:
