@@ -19,8 +19,8 @@ from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, InvalidInput, NotFound
-from loopwise.core.ids import new_id
 from loopwise.planning import service as planning
+from loopwise.planning.models import Project
 from loopwise.planning.schemas import ProjectCreate
 from loopwise.tracking import service as tracking
 from loopwise.tracking.tables import ExperimentRow, RunRow
@@ -63,22 +63,18 @@ def _info(ctx: Context, row: ExperimentRow) -> ExperimentInfo:
     )
 
 
-def _mlflow_project(ctx: Context) -> str:
-    """The default project for MLflow experiments without a project; made on first use."""
-    try:
-        return planning.resolve_project(ctx, MLFLOW_PROJECT, Role.CONTRIBUTOR).key
-    except NotFound:
-        if planning.key_taken(ctx, MLFLOW_PROJECT):
-            raise  # it exists, but the caller is not a member
-        planning.create_project(
-            ctx,
-            ProjectCreate(
-                key=MLFLOW_PROJECT,
-                name="MLflow experiments",
-                description="Experiments logged by MLflow clients without a project key.",
-            ),
-        )
-        return MLFLOW_PROJECT
+def _mlflow_project(ctx: Context) -> Project:
+    """The default project for MLflow experiments without a project; made on first use
+    (by whichever of several concurrent first requests gets there first)."""
+    return planning.ensure_project(
+        ctx,
+        ProjectCreate(
+            key=MLFLOW_PROJECT,
+            name="MLflow experiments",
+            description="Experiments logged by MLflow clients without a project key.",
+        ),
+        Role.CONTRIBUTOR,
+    )
 
 
 def split_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
@@ -91,7 +87,7 @@ def split_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
         return head.upper(), rest.strip()
     if not sep and _project_exists(ctx, name) and name.upper() != MLFLOW_PROJECT:
         return name.upper(), DEFAULT_EXPERIMENT
-    return _mlflow_project(ctx), name
+    return _mlflow_project(ctx).key, name
 
 
 def _project_exists(ctx: Context, key: str) -> bool:
@@ -140,27 +136,11 @@ def default_experiment(ctx: Context) -> ExperimentInfo:
     """MLflow's experiment 0: the Default experiment of the MLFLOW project."""
     row = ctx.session.scalar(select(ExperimentRow).where(ExperimentRow.number == 0))
     if row is None:
-        key = _mlflow_project(ctx)
-        project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
-        row = ctx.session.scalar(
-            select(ExperimentRow).where(
-                ExperimentRow.project_id == project.id, ExperimentRow.name == DEFAULT_EXPERIMENT
-            )
-        )
-        if row is None:
-            row = ExperimentRow(
-                id=new_id("exp"),
-                project_id=project.id,
-                name=DEFAULT_EXPERIMENT,
-                created_at=ctx.clock.now(),
-                number=0,
-                lifecycle_stage="active",
-                tags={},
-            )
-            ctx.session.add(row)
-        else:
+        project = _mlflow_project(ctx)
+        row = tracking.ensure_experiment_row(ctx, project.id, DEFAULT_EXPERIMENT, number=0)
+        if row.number != 0:  # a Default experiment made before through Loopwise's own API
             row.number = 0
-        ctx.session.flush()
+            ctx.session.flush()
     accounts.require_role(ctx, row.project_id, Role.VIEWER, what="experiment 0")
     return _info(ctx, row)
 
