@@ -55,7 +55,7 @@ async def get_experiment_by_name(request: Request, caller: CallerDep) -> Respons
 async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
-    tags = {t["key"]: str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
+    tags = wire.pairs(data)
     info = await wire.call(caller, lambda ctx: experiments.create(ctx, name, tags), write=True)
     return ok({"experiment_id": str(info.number)})
 
@@ -150,7 +150,7 @@ def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
 async def create_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(data.get("experiment_id") or "0")
-    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags") or [] if "key" in t}
+    tags = wire.pairs(data)
     if data.get("user_id"):
         tags.setdefault(wire.USER_TAG, str(data["user_id"]))
     name = data.get("run_name") or tags.get(wire.RUN_NAME_TAG)

@@ -130,6 +130,7 @@ class _Batch(TypedDict, total=False):
 
 
 _METRICS = TypeAdapter(list[_Metric])
+_PAIRS = TypeAdapter(list[_Pair])
 _BATCH = TypeAdapter(_Batch)
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -165,6 +166,18 @@ def metrics(items: Any) -> list[MetricTuple]:
     except ValidationError as exc:
         raise _invalid(exc, "metrics.") from exc
     return _tuples(checked)
+
+
+def pairs(data: dict[str, Any], name: str = "tags") -> dict[str, str]:
+    """``[{"key": ..., "value": ...}]`` (MLflow's tags) as a dict; anything else is refused."""
+    value = data.get(name) or []
+    if not isinstance(value, list):
+        raise InvalidInput(f"Invalid value for {name}: a list of key-value objects expected")
+    try:
+        items = _PAIRS.validate_python(value)
+    except ValidationError as exc:
+        raise _invalid(exc, f"{name}.") from exc
+    return {p["key"]: str(p.get("value", "")) for p in items}
 
 
 @dataclass(frozen=True)

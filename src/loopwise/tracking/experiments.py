@@ -19,6 +19,7 @@ from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, InvalidInput, NotFound
+from loopwise.core.limits import INT64_MAX
 from loopwise.planning import service as planning
 from loopwise.planning.models import Project
 from loopwise.planning.schemas import ProjectCreate
@@ -101,7 +102,11 @@ def _project_exists(ctx: Context, key: str) -> bool:
 def by_number(ctx: Context, number: int, needed: Role = Role.VIEWER) -> ExperimentInfo:
     if number == 0:
         return default_experiment(ctx)
-    row = ctx.session.scalar(select(ExperimentRow).where(ExperimentRow.number == number))
+    row = (
+        ctx.session.scalar(select(ExperimentRow).where(ExperimentRow.number == number))
+        if 0 < number <= INT64_MAX
+        else None
+    )
     if row is None:
         raise NotFound(f"Could not find experiment with ID {number}")
     accounts.require_role(ctx, row.project_id, needed, what=f"experiment {number}")
@@ -115,7 +120,7 @@ def ids_by_number(ctx: Context, numbers: Sequence[int]) -> dict[str, int]:
         number: (exp_id, project_id)
         for exp_id, number, project_id in ctx.session.connection().execute(
             select(ExperimentRow.id, ExperimentRow.number, ExperimentRow.project_id).where(
-                ExperimentRow.number.in_(set(numbers) - {0})
+                ExperimentRow.number.in_({n for n in numbers if 0 < n <= INT64_MAX})
             )
         )
     }
