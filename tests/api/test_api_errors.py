@@ -236,6 +236,7 @@ ARTIFACT_PATHS = [
         "invalid_input", "may not contain '..'"),
 ]
 BIG = "99999999999999999999"  # past 64 bits: no column holds it
+BIG_TOKEN = "eyJvZmZzZXQiOiAxMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwfQ=="  # offset 10**30
 MLFLOW = "/api/2.0/mlflow"
 NUMBERS_AND_NULLS = [
     Bad("cycle number past 64 bits", "GET", f"/api/v1/projects/CHURN/cycles/{BIG}/report", 404,
@@ -269,6 +270,9 @@ NUMBERS_AND_NULLS = [
     ],
     Bad("risk title null", "PATCH", "/api/v1/risks/CHURN-R1", 400, "invalid_input",
         "title", {"json": {"title": None}}),
+    Bad("evaluation labels that are objects", "POST", "/api/v1/projects/CHURN/evaluations",
+        400, "invalid_input", "",
+        {"json": {"task": "regression", "y_true": [{}, {}], "y_pred": [1, 2]}}),
 ]
 MLFLOW_DOOR = [  # MLflow's error body: {"error_code", "message"}
     Bad("get experiment past 64 bits", "GET", f"{MLFLOW}/experiments/get?experiment_id={BIG}",
@@ -291,8 +295,34 @@ MLFLOW_DOOR = [  # MLflow's error body: {"error_code", "message"}
     Bad("experiment tags that are not objects", "POST", f"{MLFLOW}/experiments/create", 400,
         "INVALID_PARAMETER_VALUE", "tags.0", {"json": {"name": "x", "tags": ["a"]}}),
     Bad("model version past 64 bits", "GET",
-        f"{MLFLOW}/model-versions/get?name=churn-gbm&version={BIG}", 404,
-        "RESOURCE_DOES_NOT_EXIST", f"has no version {BIG}"),
+        f"{MLFLOW}/model-versions/get?name=churn-gbm&version={BIG}", 400,
+        "INVALID_PARAMETER_VALUE", f"Invalid value '{BIG}' for parameter 'version'"),
+    Bad("model version past 32 bits", "GET",
+        f"{MLFLOW}/model-versions/get?name=churn-gbm&version={2**40}", 404,
+        "RESOURCE_DOES_NOT_EXIST", f"has no version {2**40}"),
+    # found by schemathesis (tests/api/test_api_schemathesis.py)
+    Bad("search filter not a string", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "'filter'", {"json": {"filter": []}}),
+    Bad("search order_by not a list", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "'order_by'", {"json": {"order_by": 1}}),
+    Bad("search experiment_ids not a list", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "'experiment_ids'", {"json": {"experiment_ids": 5}}),
+    Bad("page token not a string", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "invalid page token", {"json": {"page_token": 5}}),
+    Bad("page token past 64 bits", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "invalid page token",
+        {"json": {"experiment_ids": ["1"], "page_token": BIG_TOKEN}}),
+    Bad("max_results a superscript digit", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "'max_results'", {"json": {"max_results": "\u00b2"}}),
+    Bad("max_results with two minus signs", "POST", f"{MLFLOW}/runs/search", 400,
+        "INVALID_PARAMETER_VALUE", "'max_results'", {"json": {"max_results": "--5"}}),
+    Bad("run name not a string", "POST", f"{MLFLOW}/runs/create", 400,
+        "INVALID_PARAMETER_VALUE", "'run_name'", {"json": {"run_name": 5}}),
+    Bad("logged model tags not a list", "POST", f"{MLFLOW}/logged-models", 400,
+        "INVALID_PARAMETER_VALUE", "'tags'",
+        {"json": {"experiment_id": "1", "name": "m", "tags": 3}}),
+    Bad("outputs that are not objects", "POST", f"{MLFLOW}/runs/outputs", 400,
+        "INVALID_PARAMETER_VALUE", "'models'", {"json": {"run_id": "x", "models": [1]}}),
 ]
 # fmt: on
 GROUPS = {

@@ -236,3 +236,17 @@ def test_log_input_records_lineage(tracking_uri: str) -> None:
     lineage = sdk.lineage_of_dataset(version.id)
     assert any(n.id == f"run_{run.info.run_id}" for n in lineage.nodes)
     sdk.close()
+
+
+def test_renaming_onto_a_taken_name_is_refused(tracking_uri: str) -> None:
+    # Found by schemathesis: the unique (project, name) index answered with a 500.
+    client = MlflowClient()
+    first = client.create_experiment("first")
+    client.create_experiment("second")
+    with pytest.raises(MlflowException) as caught:
+        client.rename_experiment(first, "second")
+    assert caught.value.error_code == "RESOURCE_ALREADY_EXISTS"
+    assert "already exists" in caught.value.message
+    client.rename_experiment(first, "first")  # its own name: nothing to do
+    client.rename_experiment(first, "third")
+    assert client.get_experiment(first).name == "third"

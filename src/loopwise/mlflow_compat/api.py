@@ -153,7 +153,7 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
     tags = wire.pairs(data)
     if data.get("user_id"):
         tags.setdefault(wire.USER_TAG, str(data["user_id"]))
-    name = data.get("run_name") or tags.get(wire.RUN_NAME_TAG)
+    name = wire.optional_text(data, "run_name", limit=200) or tags.get(wire.RUN_NAME_TAG)
     start = wire.from_millis(data["start_time"], "start_time") if data.get("start_time") else None
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -184,12 +184,12 @@ async def update_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     status = str(data.get("status") or "").upper()
     end = wire.from_millis(data["end_time"], "end_time") if data.get("end_time") else None
-    name = data.get("run_name")
+    name = wire.optional_text(data, "run_name", limit=200)
 
     def work(ctx: Context) -> dict[str, Any]:
         if name:
-            experiments.rename_run(ctx, rid, str(name))
-            tracking.set_tags(ctx, rid, {wire.RUN_NAME_TAG: str(name)})
+            experiments.rename_run(ctx, rid, name)
+            tracking.set_tags(ctx, rid, {wire.RUN_NAME_TAG: name})
         if status and status not in ("RUNNING", "SCHEDULED"):
             ours = {v: k for k, v in wire.STATUS.items()}.get(status)
             if ours is None:
@@ -286,14 +286,14 @@ async def delete_tag(request: Request, caller: CallerDep) -> Response:
 @router.post(f"{API}/runs/search")
 async def search_runs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
-    numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
+    numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
     limit = wire.integer(data.get("max_results") or 1000, "max_results")
     if not 1 <= limit <= MAX_SEARCH:
         raise InvalidInput(f"max_results must be 1 to {MAX_SEARCH}")
     view = VIEWS.get(str(data.get("run_view_type") or "ACTIVE_ONLY"), ("active",))
     offset = grammar.decode_token(data.get("page_token"))
-    order = [str(o) for o in data.get("order_by") or []]
-    filter_string = data.get("filter")
+    order = wire.strings(data, "order_by")
+    filter_string = wire.optional_text(data, "filter", limit=20_000)
 
     def work(ctx: Context) -> dict[str, Any]:
         infos = experiments.ids_by_number(ctx, numbers)
@@ -363,9 +363,7 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
     linked to the run with its role (training, evaluation, ...): lineage."""
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    inputs = data.get("datasets") or []
-    if not isinstance(inputs, list):
-        raise InvalidInput("datasets must be a list")
+    inputs = wire.listing(data, "datasets")
 
     def work(ctx: Context) -> None:
         project_key = tracking.get_run(ctx, rid).project_key
@@ -375,9 +373,7 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
                 raise InvalidInput("each input needs a dataset object")
             name = wire.text(ds, "name", limit=200)
             digest = wire.text(ds, "digest", limit=70)
-            tags = {
-                t.get("key"): t.get("value") for t in item.get("tags") or [] if isinstance(t, dict)
-            }
+            tags = wire.pairs(item)
             role = _ROLES.get(str(tags.get("mlflow.data.context") or "").lower(), "input")
             version = datasets.register_reference(
                 ctx,
@@ -397,7 +393,10 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
 async def log_outputs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    model_ids = [str(m.get("model_id")) for m in data.get("models") or [] if isinstance(m, dict)]
+    models = wire.listing(data, "models")
+    if not all(isinstance(m, dict) and isinstance(m.get("model_id"), str) for m in models):
+        raise InvalidInput("Invalid value for parameter 'models': objects with a model_id")
+    model_ids = [m["model_id"] for m in models]
 
     def work(ctx: Context) -> None:
         tracking.run_project_id(ctx, rid, Role.CONTRIBUTOR)

@@ -159,8 +159,8 @@ def _run_of_source(source: str) -> str | None:
 async def create_model_version(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
-    source = str(data.get("source") or "")
-    model_id = data.get("model_id")
+    source = wire.optional_text(data, "source", limit=1000) or ""
+    model_id = wire.optional_text(data, "model_id", limit=100)
     if model_id and not source:
         source = f"models:/{model_id}"
     raw_run = data.get("run_id")
@@ -267,14 +267,6 @@ def _logged(m: LoggedModel) -> dict[str, Any]:
     }
 
 
-def _pairs(items: Any) -> dict[str, str]:
-    return {
-        str(t["key"]): str(t.get("value", ""))
-        for t in items or []
-        if isinstance(t, dict) and "key" in t
-    }
-
-
 @router.post(f"{API}/logged-models")
 async def create_logged_model(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
@@ -290,8 +282,8 @@ async def create_logged_model(request: Request, caller: CallerDep) -> JSONRespon
             name,
             source_run_id=source,
             model_type=str(data.get("model_type") or ""),
-            tags=_pairs(data.get("tags")),
-            params=_pairs(data.get("params")),
+            tags=wire.pairs(data, "tags"),
+            params=wire.pairs(data, "params"),
         )
         return _logged(model)
 
@@ -316,7 +308,7 @@ async def finalize_logged_model(model_id: str, request: Request, caller: CallerD
 
 @router.patch(f"{API}/logged-models/{{model_id}}/tags")
 async def set_logged_model_tags(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
-    tags = _pairs((await wire.body(request)).get("tags"))
+    tags = wire.pairs(await wire.body(request), "tags")
     await wire.call(caller, lambda ctx: logged_models.update(ctx, model_id, tags=tags), write=True)
     return ok()
 
@@ -324,10 +316,11 @@ async def set_logged_model_tags(model_id: str, request: Request, caller: CallerD
 @router.post(f"{API}/logged-models/search")
 async def search_logged_models(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
-    numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
+    numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
+    filter_string = wire.optional_text(data, "filter", limit=20_000)
 
     def work(ctx: Context) -> list[dict[str, Any]]:
         ids = [experiments.by_number(ctx, n).id for n in numbers]
-        return [_logged(m) for m in logged_models.search(ctx, ids, data.get("filter"))]
+        return [_logged(m) for m in logged_models.search(ctx, ids, filter_string)]
 
     return ok({"models": await wire.call(caller, work, write=False)})

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
@@ -221,8 +222,18 @@ def rename(ctx: Context, number: int, new_name: str) -> None:
     project = planning.resolve_project(ctx, key, Role.MAINTAINER)
     if project.id != row.project_id:
         raise InvalidInput("renaming cannot move an experiment to another project")
+    if name == row.name:
+        return
+    taken = select(ExperimentRow.id).where(
+        ExperimentRow.project_id == row.project_id, ExperimentRow.name == name
+    )
+    if ctx.session.scalar(taken) is not None:
+        raise AlreadyExists(f"Experiment '{new_name}' already exists.")
     row.name = name
-    ctx.session.flush()
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent rename or create took the name first
+        raise AlreadyExists(f"Experiment '{new_name}' already exists.") from exc
 
 
 def search(
