@@ -20,6 +20,7 @@ from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, TooLarge
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
+from loopwise.mlflow_compat import openapi as doc
 from loopwise.mlflow_compat import wire
 from loopwise.tracking import artifacts, experiments, logged_models, series
 from loopwise.tracking import search as grammar
@@ -44,14 +45,20 @@ def ok(payload: dict[str, Any] | None = None) -> Response:
 # --- experiments -----------------------------------------------------------------------
 
 
-@router.get(f"{API}/experiments/get-by-name")
+@router.get(
+    f"{API}/experiments/get-by-name",
+    openapi_extra=doc.describe(query=doc.MlflowExperimentByName, reply=doc.MlflowExperimentReply),
+)
 async def get_experiment_by_name(request: Request, caller: CallerDep) -> Response:
     name = wire.text(wire.query(request), "experiment_name")
     info = await wire.call(caller, lambda ctx: experiments.by_name(ctx, name), write=False)
     return ok({"experiment": wire.experiment(info)})
 
 
-@router.post(f"{API}/experiments/create")
+@router.post(
+    f"{API}/experiments/create",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentCreate, reply=doc.MlflowExperimentCreated),
+)
 async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
@@ -60,7 +67,10 @@ async def create_experiment(request: Request, caller: CallerDep) -> Response:
     return ok({"experiment_id": str(info.number)})
 
 
-@router.get(f"{API}/experiments/get")
+@router.get(
+    f"{API}/experiments/get",
+    openapi_extra=doc.describe(query=doc.MlflowExperimentRef, reply=doc.MlflowExperimentReply),
+)
 async def get_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(wire.query(request), "experiment_id"))
     info = await wire.call(
@@ -69,7 +79,16 @@ async def get_experiment(request: Request, caller: CallerDep) -> Response:
     return ok({"experiment": wire.experiment(info)})
 
 
-@router.api_route(f"{API}/experiments/search", methods=["GET", "POST"])
+@router.get(
+    f"{API}/experiments/search",
+    operation_id="search_experiments_get",
+    openapi_extra=doc.describe(query=doc.MlflowExperimentSearch, reply=doc.MlflowExperimentPage),
+)
+@router.post(
+    f"{API}/experiments/search",
+    operation_id="search_experiments_post",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentSearch, reply=doc.MlflowExperimentPage),
+)
 async def search_experiments(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
     view = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}.get(
@@ -101,7 +120,7 @@ def _experiment_name_filter(text: str) -> str | None:
     return m.group(2)
 
 
-@router.post(f"{API}/experiments/delete")
+@router.post(f"{API}/experiments/delete", openapi_extra=doc.describe(body=doc.MlflowExperimentRef))
 async def delete_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
     await wire.call(
@@ -110,7 +129,7 @@ async def delete_experiment(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/experiments/restore")
+@router.post(f"{API}/experiments/restore", openapi_extra=doc.describe(body=doc.MlflowExperimentRef))
 async def restore_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
     await wire.call(
@@ -119,7 +138,9 @@ async def restore_experiment(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/experiments/update")
+@router.post(
+    f"{API}/experiments/update", openapi_extra=doc.describe(body=doc.MlflowExperimentRename)
+)
 async def update_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
@@ -128,7 +149,10 @@ async def update_experiment(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/experiments/set-experiment-tag")
+@router.post(
+    f"{API}/experiments/set-experiment-tag",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentTag),
+)
 async def set_experiment_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
@@ -146,7 +170,10 @@ def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
     return wire.run(run, number)
 
 
-@router.post(f"{API}/runs/create")
+@router.post(
+    f"{API}/runs/create",
+    openapi_extra=doc.describe(body=doc.MlflowRunCreate, reply=doc.MlflowRunReply),
+)
 async def create_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(data.get("experiment_id") or "0")
@@ -172,13 +199,18 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
     return ok({"run": await wire.call(caller, work, write=True)})
 
 
-@router.get(f"{API}/runs/get")
+@router.get(
+    f"{API}/runs/get", openapi_extra=doc.describe(query=doc.MlflowRunRef, reply=doc.MlflowRunReply)
+)
 async def get_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(wire.query(request), "run_id", "run_uuid"))
     return ok({"run": await wire.call(caller, lambda ctx: _run_payload(ctx, rid), write=False)})
 
 
-@router.post(f"{API}/runs/update")
+@router.post(
+    f"{API}/runs/update",
+    openapi_extra=doc.describe(body=doc.MlflowRunUpdate, reply=doc.MlflowRunInfoReply),
+)
 async def update_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -202,7 +234,7 @@ async def update_run(request: Request, caller: CallerDep) -> Response:
     return ok({"run_info": await wire.call(caller, work, write=True)})
 
 
-@router.post(f"{API}/runs/delete")
+@router.post(f"{API}/runs/delete", openapi_extra=doc.describe(body=doc.MlflowRunOnly))
 async def delete_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
     await wire.call(
@@ -211,7 +243,7 @@ async def delete_run(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/restore")
+@router.post(f"{API}/runs/restore", openapi_extra=doc.describe(body=doc.MlflowRunOnly))
 async def restore_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
     await wire.call(
@@ -220,7 +252,7 @@ async def restore_run(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/log-parameter")
+@router.post(f"{API}/runs/log-parameter", openapi_extra=doc.describe(body=doc.MlflowLogParam))
 async def log_param(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -232,7 +264,7 @@ async def log_param(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/log-metric")
+@router.post(f"{API}/runs/log-metric", openapi_extra=doc.describe(body=doc.MlflowLogMetric))
 async def log_metric(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -246,7 +278,7 @@ async def log_metric(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/log-batch")
+@router.post(f"{API}/runs/log-batch", openapi_extra=doc.describe(body=doc.MlflowLogBatch))
 async def log_batch(request: Request, caller: CallerDep) -> Response:
     found = await wire.batch(request)
 
@@ -262,7 +294,7 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/set-tag")
+@router.post(f"{API}/runs/set-tag", openapi_extra=doc.describe(body=doc.MlflowSetTag))
 async def set_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -274,7 +306,7 @@ async def set_tag(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/delete-tag")
+@router.post(f"{API}/runs/delete-tag", openapi_extra=doc.describe(body=doc.MlflowDeleteTag))
 async def delete_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
@@ -283,7 +315,10 @@ async def delete_tag(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/search")
+@router.post(
+    f"{API}/runs/search",
+    openapi_extra=doc.describe(body=doc.MlflowRunSearch, reply=doc.MlflowRunPage),
+)
 async def search_runs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
@@ -314,7 +349,10 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
     return ok(await wire.call(caller, work, write=False))
 
 
-@router.get(f"{API}/metrics/get-history")
+@router.get(
+    f"{API}/metrics/get-history",
+    openapi_extra=doc.describe(query=doc.MlflowHistoryQuery, reply=doc.MlflowHistoryPage),
+)
 async def get_metric_history(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     rid = wire.run_id(wire.required(params, "run_id", "run_uuid"))
@@ -357,7 +395,7 @@ def _schema(raw: Any) -> list[tuple[str, str]]:
         return []
 
 
-@router.post(f"{API}/runs/log-inputs")
+@router.post(f"{API}/runs/log-inputs", openapi_extra=doc.describe(body=doc.MlflowLogInputs))
 async def log_inputs(request: Request, caller: CallerDep) -> Response:
     """MLflow's log_input: each dataset becomes a referenced dataset version (by digest)
     linked to the run with its role (training, evaluation, ...): lineage."""
@@ -389,7 +427,7 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/outputs")
+@router.post(f"{API}/runs/outputs", openapi_extra=doc.describe(body=doc.MlflowLogOutputs))
 async def log_outputs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
@@ -407,7 +445,7 @@ async def log_outputs(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.get("/api/3.0/mlflow/server-info")
+@router.get("/api/3.0/mlflow/server-info", openapi_extra=doc.describe(reply=doc.MlflowServerInfo))
 async def server_info() -> Response:
     return ok(
         {
@@ -434,7 +472,10 @@ def _root(ctx: Context, path: str, needed: Role) -> tuple[Path, str]:
     raise NotFound(f"no artifact location {path!r}")
 
 
-@router.get(ARTIFACTS)
+@router.get(
+    ARTIFACTS,
+    openapi_extra=doc.describe(query=doc.MlflowArtifactQuery, reply=doc.MlflowArtifactList),
+)
 async def list_artifacts(request: Request, caller: CallerDep) -> Response:
     path = str(request.query_params.get("path") or "")
 
@@ -460,7 +501,11 @@ async def list_artifacts(request: Request, caller: CallerDep) -> Response:
     return ok(await wire.call(caller, work, write=False))
 
 
-@router.get(ARTIFACTS + "/{path:path}")
+@router.get(
+    ARTIFACTS + "/{path:path}",
+    response_class=FileResponse,  # documents the reply as bytes, not JSON
+    openapi_extra=doc.describe(reply=None, file_reply=True),
+)
 async def download_artifact(path: str, caller: CallerDep) -> Response:
     def work(ctx: Context) -> Path:
         root, rest = _root(ctx, path, Role.VIEWER)
@@ -479,7 +524,7 @@ def _store(caller: Caller, path: str, tmp: Path) -> None:
         artifacts.store_in(root, rest, tmp, ctx.settings.max_artifact_bytes)
 
 
-@router.put(ARTIFACTS + "/{path:path}")
+@router.put(ARTIFACTS + "/{path:path}", openapi_extra=doc.describe(raw_body=True))
 async def upload_artifact(path: str, request: Request, caller: CallerDep) -> Response:
     limit = caller.state.settings.max_artifact_bytes
     fd, tmp_name = tempfile.mkstemp(dir=caller.state.artifact_tmp)
