@@ -79,7 +79,8 @@ def _version(row: ModelVersionRow, model: str, aliases: dict[str, str]) -> Model
         version=row.version,
         run_id=row.run_id,
         source=row.source,
-        metrics=dict(row.metrics),
+        # NaN and infinities are stored as strings (_json_metrics); float() reads them back
+        metrics={key: float(value) for key, value in row.metrics.items()},
         stage=Stage(row.stage),
         traffic_share=row.traffic_share,
         description=row.description,
