@@ -17,7 +17,8 @@ def snapshot(app: FastAPI) -> SnapshotFn:
 
 @pytest.fixture
 def seed(api: TestClient) -> Seed:
-    """A project with a hypothesis and a run carrying a param, a tag, a metric, a file."""
+    """A project with a hypothesis, a run carrying a param, a tag, a metric and a file, a
+    risk (CHURN-R1) and a registered model without versions (churn-gbm)."""
 
     def ok(response: Any) -> Any:
         assert response.status_code < 300, response.text
@@ -42,6 +43,9 @@ def seed(api: TestClient) -> Seed:
         )
     )
     ok(api.put(f"/api/v1/runs/{run['id']}/artifacts/model/notes.txt", content=b"hello"))
+    risk = {"title": "Labels drift", "category": "data", "likelihood": 2, "impact": 3}
+    ok(api.post("/api/v1/projects/CHURN/risks", json=risk))  # CHURN-R1
+    ok(api.post("/api/v1/projects/CHURN/models", json={"name": "churn-gbm"}))
     ok(api.post("/api/v1/projects", json={"key": "FRAUD", "name": "Fraud"}))
     other = ok(api.post("/api/v1/projects/FRAUD/runs", json={}))
     return Seed("CHURN", hyp["item"]["key"], run["id"], other["id"])

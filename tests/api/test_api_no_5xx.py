@@ -21,6 +21,8 @@ pytestmark = pytest.mark.store
 JSON = {"content-type": "application/json"}
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 NUL = "a\x00b"
+BIG = "99999999999999999999"  # past 64 bits
+MLFLOW = "/api/2.0/mlflow"
 
 
 def body(data: Any) -> dict[str, Any]:
@@ -150,6 +152,30 @@ HOSTILE: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         ("GET", "/api/v1/runs/{run}/artifacts?path=" + "n" * 300, {}),
         ("GET", "/api/v1/runs/{run}/artifacts?path=model/notes.txt/x", {}),
     ],
+    "numbers no column holds, nulls for required fields": [
+        ("GET", f"/api/v1/projects/CHURN/cycles/{BIG}/report", {}),
+        ("POST", f"/api/v1/projects/CHURN/cycles/{BIG}/items", body({"items": ["{hyp}"]})),
+        ("DELETE", f"/api/v1/projects/CHURN/cycles/{2**64}/items/{{hyp}}", {}),
+        ("GET", f"/api/v1/projects/CHURN/board?cycle={BIG}", {}),
+        ("GET", f"/api/v1/risks/CHURN-R{BIG}", {}),
+        ("GET", f"/api/v1/models/churn-gbm/versions/-{BIG}", {}),
+        ("GET", "/api/v1/projects/CHURN/forecast/when?items_high=5&seed=-1", {}),
+        ("GET", f"/api/v1/projects/CHURN/forecast/when?items=3&seed={BIG}{BIG}", {}),
+        ("PATCH", "/api/v1/risks/CHURN-R1",
+         body({"category": None, "likelihood": None, "impact": None, "status": None})),
+        ("POST", f"{MLFLOW}/runs/create", body({"experiment_id": BIG})),
+        ("POST", f"{MLFLOW}/runs/create", body({"experiment_id": int(BIG)})),
+        ("GET", f"{MLFLOW}/experiments/get?experiment_id={BIG}", {}),
+        ("POST", f"{MLFLOW}/experiments/delete", body({"experiment_id": BIG})),
+        ("POST", f"{MLFLOW}/runs/search", body({"experiment_ids": [BIG]})),
+        ("POST", f"{MLFLOW}/logged-models", body({"experiment_id": BIG, "name": "m"})),
+        ("POST", f"{MLFLOW}/runs/create", body({"tags": [1]})),
+        ("POST", f"{MLFLOW}/runs/create", body({"tags": [[]], "experiment_id": "0"})),
+        ("POST", f"{MLFLOW}/experiments/create", body({"name": "e", "tags": [None]})),
+        ("GET", f"{MLFLOW}/model-versions/get?name=churn-gbm&version={BIG}", {}),
+        ("POST", f"{MLFLOW}/registered-models/alias",
+         body({"name": "churn-gbm", "alias": "a", "version": BIG})),
+    ],
 }  # fmt: skip
 
 
@@ -161,7 +187,14 @@ def check_answer(response: Any, what: str) -> str | None:
     """A problem description, or None when the answer is acceptable."""
     if response.status_code >= 500:
         return f"{what}: {response.status_code} {response.text[:200]}"
-    if response.status_code >= 400:
+    if response.status_code >= 400 and what.split()[1].startswith(MLFLOW):
+        try:
+            error = response.json()
+        except ValueError:
+            error = None
+        if not isinstance(error, dict) or set(error) != {"error_code", "message"}:
+            return f"{what}: {response.status_code} not MLflow's error shape: {response.text[:200]}"
+    elif response.status_code >= 400:
         try:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):
@@ -220,6 +253,11 @@ ENDPOINTS = {
     ("POST", "/api/v1/items/{hyp}/status"): ["status", "note"],
     ("PUT", "/api/v1/projects/CHURN/members"): ["username", "role"],
     ("POST", "/api/v1/tokens"): ["name"],
+    ("PATCH", "/api/v1/risks/CHURN-R1"): [
+        "title", "category", "likelihood", "impact", "status", "owner", "next_review",
+    ],
+    ("POST", f"{MLFLOW}/runs/create"): ["experiment_id", "tags", "start_time", "run_name"],
+    ("POST", f"{MLFLOW}/experiments/create"): ["name", "tags"],
 }  # fmt: skip
 
 

@@ -280,3 +280,17 @@ def test_browser_attacks_are_refused_and_the_client_keeps_working(tracking_uri: 
     assert Path(folder).read_text() == "<script>alert(1)</script>"
     client.delete_experiment(keep)  # a POST without Origin: still allowed
     assert client.get_experiment(keep).lifecycle_stage == "deleted"
+
+
+def test_renaming_onto_a_taken_name_is_refused(tracking_uri: str) -> None:
+    # Found by schemathesis: the unique (project, name) index answered with a 500.
+    client = MlflowClient()
+    first = client.create_experiment("first")
+    client.create_experiment("second")
+    with pytest.raises(MlflowException) as caught:
+        client.rename_experiment(first, "second")
+    assert caught.value.error_code == "RESOURCE_ALREADY_EXISTS"
+    assert "already exists" in caught.value.message
+    client.rename_experiment(first, "first")  # its own name: nothing to do
+    client.rename_experiment(first, "third")
+    assert client.get_experiment(first).name == "third"

@@ -53,6 +53,18 @@ def test_version_snapshots_run_metrics_and_aliases(api: TestClient, model: str) 
     assert dup.status_code == 409
 
 
+def test_non_finite_metrics_in_a_snapshot_read_back(api: TestClient, model: str) -> None:
+    # Found by schemathesis: stored as "NaN"/"Infinity" strings, they broke every read.
+    run = api.post("/api/v1/projects/REG/runs", json={}).json()["id"]
+    points = [{"key": "nan", "value": "NaN"}, {"key": "inf", "value": "-Infinity"}]
+    api.post(f"/api/v1/runs/{run}/metrics", json={"metrics": [*points, {"key": "x", "value": 1}]})
+    v = new_version(api, model, run)
+    expected = {"nan": "NaN", "inf": "-Infinity", "x": 1.0}
+    assert api.get(f"/api/v1/models/{model}/versions/{v}").json()["metrics"] == expected
+    listed = api.get(f"/api/v1/models/{model}/versions")
+    assert listed.status_code == 200 and listed.json()[0]["metrics"] == expected
+
+
 def test_stage_machine_refuses_illegal_moves(api: TestClient, model: str) -> None:
     v = new_version(api, model, finished_run(api))
     r = stage(api, model, v, "production")

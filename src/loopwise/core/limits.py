@@ -53,3 +53,11 @@ def shallow(value: T) -> T:
     if nests_deeper(value):
         raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+# Whole numbers that reach the database: PostgreSQL's INTEGER holds 32 bits and BIGINT 64
+# (SQLite's INTEGER 64). A number past its column's range matches no row, but the driver
+# refuses it instead (PostgreSQL: DataError; SQLite: OverflowError), so lookups by number
+# check the range first and answer "not found" without a query.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1

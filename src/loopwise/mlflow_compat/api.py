@@ -20,6 +20,7 @@ from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, TooLarge
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
+from loopwise.mlflow_compat import openapi as doc
 from loopwise.mlflow_compat import wire
 from loopwise.tracking import artifacts, experiments, logged_models, series, validation
 from loopwise.tracking import search as grammar
@@ -46,14 +47,20 @@ def ok(payload: dict[str, Any] | None = None) -> Response:
 # --- experiments -----------------------------------------------------------------------
 
 
-@router.get(f"{API}/experiments/get-by-name")
+@router.get(
+    f"{API}/experiments/get-by-name",
+    openapi_extra=doc.describe(query=doc.MlflowExperimentByName, reply=doc.MlflowExperimentReply),
+)
 async def get_experiment_by_name(request: Request, caller: CallerDep) -> Response:
     name = wire.text(wire.query(request), "experiment_name")
     info = await wire.call(caller, lambda ctx: experiments.by_name(ctx, name), write=False)
     return ok({"experiment": wire.experiment(info)})
 
 
-@router.post(f"{API}/experiments/create")
+@router.post(
+    f"{API}/experiments/create",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentCreate, reply=doc.MlflowExperimentCreated),
+)
 async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
@@ -62,7 +69,10 @@ async def create_experiment(request: Request, caller: CallerDep) -> Response:
     return ok({"experiment_id": str(info.number)})
 
 
-@router.get(f"{API}/experiments/get")
+@router.get(
+    f"{API}/experiments/get",
+    openapi_extra=doc.describe(query=doc.MlflowExperimentRef, reply=doc.MlflowExperimentReply),
+)
 async def get_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(wire.query(request), "experiment_id"))
     info = await wire.call(
@@ -71,7 +81,16 @@ async def get_experiment(request: Request, caller: CallerDep) -> Response:
     return ok({"experiment": wire.experiment(info)})
 
 
-@router.api_route(f"{API}/experiments/search", methods=["GET", "POST"])
+@router.get(
+    f"{API}/experiments/search",
+    operation_id="search_experiments_get",
+    openapi_extra=doc.describe(query=doc.MlflowExperimentSearch, reply=doc.MlflowExperimentPage),
+)
+@router.post(
+    f"{API}/experiments/search",
+    operation_id="search_experiments_post",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentSearch, reply=doc.MlflowExperimentPage),
+)
 async def search_experiments(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
     view = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}.get(
@@ -103,7 +122,7 @@ def _experiment_name_filter(text: str) -> str | None:
     return m.group(2)
 
 
-@router.post(f"{API}/experiments/delete")
+@router.post(f"{API}/experiments/delete", openapi_extra=doc.describe(body=doc.MlflowExperimentRef))
 async def delete_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
     await wire.call(
@@ -112,7 +131,7 @@ async def delete_experiment(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/experiments/restore")
+@router.post(f"{API}/experiments/restore", openapi_extra=doc.describe(body=doc.MlflowExperimentRef))
 async def restore_experiment(request: Request, caller: CallerDep) -> Response:
     number = wire.experiment_number(wire.required(await wire.body(request), "experiment_id"))
     await wire.call(
@@ -121,7 +140,9 @@ async def restore_experiment(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/experiments/update")
+@router.post(
+    f"{API}/experiments/update", openapi_extra=doc.describe(body=doc.MlflowExperimentRename)
+)
 async def update_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
@@ -130,7 +151,10 @@ async def update_experiment(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/experiments/set-experiment-tag")
+@router.post(
+    f"{API}/experiments/set-experiment-tag",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentTag),
+)
 async def set_experiment_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
@@ -149,7 +173,10 @@ def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
     return wire.run(run, number)
 
 
-@router.post(f"{API}/runs/create")
+@router.post(
+    f"{API}/runs/create",
+    openapi_extra=doc.describe(body=doc.MlflowRunCreate, reply=doc.MlflowRunReply),
+)
 async def create_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(data.get("experiment_id") or "0")
@@ -177,24 +204,29 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
     return ok({"run": await wire.call(caller, work, write=True)})
 
 
-@router.get(f"{API}/runs/get")
+@router.get(
+    f"{API}/runs/get", openapi_extra=doc.describe(query=doc.MlflowRunRef, reply=doc.MlflowRunReply)
+)
 async def get_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(wire.query(request), "run_id", "run_uuid"))
     return ok({"run": await wire.call(caller, lambda ctx: _run_payload(ctx, rid), write=False)})
 
 
-@router.post(f"{API}/runs/update")
+@router.post(
+    f"{API}/runs/update",
+    openapi_extra=doc.describe(body=doc.MlflowRunUpdate, reply=doc.MlflowRunInfoReply),
+)
 async def update_run(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
     status = str(data.get("status") or "").upper()
     end = wire.from_millis(data["end_time"], "end_time") if data.get("end_time") else None
-    name = data.get("run_name")
+    name = wire.optional_text(data, "run_name", limit=200)
 
     def work(ctx: Context) -> dict[str, Any]:
         if name:
-            experiments.rename_run(ctx, rid, str(name))
-            tracking.set_tags(ctx, rid, {wire.RUN_NAME_TAG: str(name)})
+            experiments.rename_run(ctx, rid, name)
+            tracking.set_tags(ctx, rid, {wire.RUN_NAME_TAG: name})
         if status and status not in ("RUNNING", "SCHEDULED"):
             ours = {v: k for k, v in wire.STATUS.items()}.get(status)
             if ours is None:
@@ -207,7 +239,7 @@ async def update_run(request: Request, caller: CallerDep) -> Response:
     return ok({"run_info": await wire.call(caller, work, write=True)})
 
 
-@router.post(f"{API}/runs/delete")
+@router.post(f"{API}/runs/delete", openapi_extra=doc.describe(body=doc.MlflowRunOnly))
 async def delete_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
     await wire.call(
@@ -216,7 +248,7 @@ async def delete_run(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/restore")
+@router.post(f"{API}/runs/restore", openapi_extra=doc.describe(body=doc.MlflowRunOnly))
 async def restore_run(request: Request, caller: CallerDep) -> Response:
     rid = wire.run_id(wire.required(await wire.body(request), "run_id"))
     await wire.call(
@@ -225,7 +257,7 @@ async def restore_run(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/log-parameter")
+@router.post(f"{API}/runs/log-parameter", openapi_extra=doc.describe(body=doc.MlflowLogParam))
 async def log_param(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -238,7 +270,7 @@ async def log_param(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/log-metric")
+@router.post(f"{API}/runs/log-metric", openapi_extra=doc.describe(body=doc.MlflowLogMetric))
 async def log_metric(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -252,7 +284,7 @@ async def log_metric(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/log-batch")
+@router.post(f"{API}/runs/log-batch", openapi_extra=doc.describe(body=doc.MlflowLogBatch))
 async def log_batch(request: Request, caller: CallerDep) -> Response:
     found = await wire.batch(request)
 
@@ -268,7 +300,7 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/set-tag")
+@router.post(f"{API}/runs/set-tag", openapi_extra=doc.describe(body=doc.MlflowSetTag))
 async def set_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
@@ -280,7 +312,7 @@ async def set_tag(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/delete-tag")
+@router.post(f"{API}/runs/delete-tag", openapi_extra=doc.describe(body=doc.MlflowDeleteTag))
 async def delete_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
@@ -289,17 +321,20 @@ async def delete_tag(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/search")
+@router.post(
+    f"{API}/runs/search",
+    openapi_extra=doc.describe(body=doc.MlflowRunSearch, reply=doc.MlflowRunPage),
+)
 async def search_runs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
-    numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
+    numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
     limit = wire.integer(data.get("max_results") or 1000, "max_results")
     if not 1 <= limit <= MAX_SEARCH:
         raise InvalidInput(f"max_results must be 1 to {MAX_SEARCH}")
     view = VIEWS.get(str(data.get("run_view_type") or "ACTIVE_ONLY"), ("active",))
     offset = grammar.decode_token(data.get("page_token"))
-    order = [str(o) for o in data.get("order_by") or []]
-    filter_string = data.get("filter")
+    order = wire.strings(data, "order_by")
+    filter_string = wire.optional_text(data, "filter", limit=20_000)
 
     def work(ctx: Context) -> dict[str, Any]:
         infos = experiments.ids_by_number(ctx, numbers)
@@ -320,7 +355,10 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
     return ok(await wire.call(caller, work, write=False))
 
 
-@router.get(f"{API}/metrics/get-history")
+@router.get(
+    f"{API}/metrics/get-history",
+    openapi_extra=doc.describe(query=doc.MlflowHistoryQuery, reply=doc.MlflowHistoryPage),
+)
 async def get_metric_history(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     rid = wire.run_id(wire.required(params, "run_id", "run_uuid"))
@@ -363,15 +401,13 @@ def _schema(raw: Any) -> list[tuple[str, str]]:
         return []
 
 
-@router.post(f"{API}/runs/log-inputs")
+@router.post(f"{API}/runs/log-inputs", openapi_extra=doc.describe(body=doc.MlflowLogInputs))
 async def log_inputs(request: Request, caller: CallerDep) -> Response:
     """MLflow's log_input: each dataset becomes a referenced dataset version (by digest)
     linked to the run with its role (training, evaluation, ...): lineage."""
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    inputs = data.get("datasets") or []
-    if not isinstance(inputs, list):
-        raise InvalidInput("datasets must be a list")
+    inputs = wire.listing(data, "datasets")
 
     def work(ctx: Context) -> None:
         project_key = tracking.get_run(ctx, rid).project_key
@@ -381,9 +417,7 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
                 raise InvalidInput("each input needs a dataset object")
             name = wire.text(ds, "name", limit=200)
             digest = wire.text(ds, "digest", limit=70)
-            tags = {
-                t.get("key"): t.get("value") for t in item.get("tags") or [] if isinstance(t, dict)
-            }
+            tags = validation.tags(wire.pairs(item, "tags"), where="datasets.tags")
             role = _ROLES.get(str(tags.get("mlflow.data.context") or "").lower(), "input")
             version = datasets.register_reference(
                 ctx,
@@ -399,11 +433,14 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.post(f"{API}/runs/outputs")
+@router.post(f"{API}/runs/outputs", openapi_extra=doc.describe(body=doc.MlflowLogOutputs))
 async def log_outputs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    model_ids = [str(m.get("model_id")) for m in data.get("models") or [] if isinstance(m, dict)]
+    models = wire.listing(data, "models")
+    if not all(isinstance(m, dict) and isinstance(m.get("model_id"), str) for m in models):
+        raise InvalidInput("Invalid value for parameter 'models': objects with a model_id")
+    model_ids = [m["model_id"] for m in models]
 
     def work(ctx: Context) -> None:
         tracking.run_project_id(ctx, rid, Role.CONTRIBUTOR)
@@ -414,7 +451,7 @@ async def log_outputs(request: Request, caller: CallerDep) -> Response:
     return ok()
 
 
-@router.get("/api/3.0/mlflow/server-info")
+@router.get("/api/3.0/mlflow/server-info", openapi_extra=doc.describe(reply=doc.MlflowServerInfo))
 async def server_info() -> Response:
     return ok(
         {
@@ -441,7 +478,10 @@ def _root(ctx: Context, path: str, needed: Role) -> tuple[Path, str]:
     raise NotFound(f"no artifact location {path!r}")
 
 
-@router.get(ARTIFACTS)
+@router.get(
+    ARTIFACTS,
+    openapi_extra=doc.describe(query=doc.MlflowArtifactQuery, reply=doc.MlflowArtifactList),
+)
 async def list_artifacts(request: Request, caller: CallerDep) -> Response:
     path = str(request.query_params.get("path") or "")
 
@@ -467,7 +507,11 @@ async def list_artifacts(request: Request, caller: CallerDep) -> Response:
     return ok(await wire.call(caller, work, write=False))
 
 
-@router.get(ARTIFACTS + "/{path:path}")
+@router.get(
+    ARTIFACTS + "/{path:path}",
+    response_class=FileResponse,  # documents the reply as bytes, not JSON
+    openapi_extra=doc.describe(reply=None, file_reply=True),
+)
 async def download_artifact(path: str, caller: CallerDep) -> Response:
     def work(ctx: Context) -> Path:
         root, rest = _root(ctx, path, Role.VIEWER)
@@ -495,7 +539,7 @@ def _store(caller: Caller, path: str, tmp: Path) -> None:
         artifacts.store_in(root, rest, tmp, ctx.settings.max_artifact_bytes)
 
 
-@router.put(ARTIFACTS + "/{path:path}")
+@router.put(ARTIFACTS + "/{path:path}", openapi_extra=doc.describe(raw_body=True))
 async def upload_artifact(path: str, request: Request, caller: CallerDep) -> Response:
     """Stream the body into the run's (or logged model's) folder. The size and the
     caller's right to write there are checked before any of the body is read."""

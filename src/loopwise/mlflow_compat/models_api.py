@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
+from loopwise.mlflow_compat import openapi as doc
 from loopwise.mlflow_compat import wire
 from loopwise.mlflow_compat.api import API, ok
 from loopwise.registry import service as registry
 from loopwise.registry.models import ModelVersion, RegisteredModel, Stage, can_move
-from loopwise.tracking import experiments, logged_models
+from loopwise.tracking import experiments, logged_models, validation
 from loopwise.tracking import service as tracking
 from loopwise.tracking.logged_models import LoggedModel
 from loopwise.web.deps import CallerDep
@@ -80,7 +81,10 @@ def _default_project(ctx: Context) -> str:
     return experiments.default_experiment(ctx).project_key
 
 
-@router.post(f"{API}/registered-models/create")
+@router.post(
+    f"{API}/registered-models/create",
+    openapi_extra=doc.describe(body=doc.MlflowModelCreate, reply=doc.MlflowModelReply),
+)
 async def create_registered_model(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
@@ -93,7 +97,10 @@ async def create_registered_model(request: Request, caller: CallerDep) -> JSONRe
     return ok({"registered_model": await wire.call(caller, work, write=True)})
 
 
-@router.get(f"{API}/registered-models/get")
+@router.get(
+    f"{API}/registered-models/get",
+    openapi_extra=doc.describe(query=doc.MlflowModelName, reply=doc.MlflowModelReply),
+)
 async def get_registered_model(request: Request, caller: CallerDep) -> JSONResponse:
     name = wire.text(wire.query(request), "name", limit=200)
     data = await wire.call(
@@ -102,7 +109,16 @@ async def get_registered_model(request: Request, caller: CallerDep) -> JSONRespo
     return ok({"registered_model": data})
 
 
-@router.api_route(f"{API}/registered-models/search", methods=["GET", "POST"])
+@router.get(
+    f"{API}/registered-models/search",
+    operation_id="search_registered_models_get",
+    openapi_extra=doc.describe(query=doc.MlflowModelSearch, reply=doc.MlflowModelPage),
+)
+@router.post(
+    f"{API}/registered-models/search",
+    operation_id="search_registered_models_post",
+    openapi_extra=doc.describe(body=doc.MlflowModelSearch, reply=doc.MlflowModelPage),
+)
 async def search_registered_models(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
     wanted = str(data.get("filter") or "").strip()
@@ -117,7 +133,7 @@ async def search_registered_models(request: Request, caller: CallerDep) -> JSONR
     return ok({"registered_models": await wire.call(caller, work, write=False)})
 
 
-@router.post(f"{API}/registered-models/alias")
+@router.post(f"{API}/registered-models/alias", openapi_extra=doc.describe(body=doc.MlflowAliasSet))
 async def set_alias(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     name, alias = wire.text(data, "name", limit=200), wire.text(data, "alias", limit=100)
@@ -126,7 +142,9 @@ async def set_alias(request: Request, caller: CallerDep) -> JSONResponse:
     return ok()
 
 
-@router.delete(f"{API}/registered-models/alias")
+@router.delete(
+    f"{API}/registered-models/alias", openapi_extra=doc.describe(query=doc.MlflowAliasRef)
+)
 async def delete_alias(request: Request, caller: CallerDep) -> JSONResponse:
     data = {**wire.query(request), **(await wire.body(request))}
     name, alias = wire.text(data, "name", limit=200), wire.text(data, "alias", limit=100)
@@ -134,7 +152,10 @@ async def delete_alias(request: Request, caller: CallerDep) -> JSONResponse:
     return ok()
 
 
-@router.get(f"{API}/registered-models/alias")
+@router.get(
+    f"{API}/registered-models/alias",
+    openapi_extra=doc.describe(query=doc.MlflowAliasRef, reply=doc.MlflowVersionReply),
+)
 async def get_by_alias(request: Request, caller: CallerDep) -> JSONResponse:
     params = wire.query(request)
     name, alias = wire.text(params, "name", limit=200), wire.text(params, "alias", limit=100)
@@ -155,12 +176,15 @@ def _run_of_source(source: str) -> str | None:
     return None
 
 
-@router.post(f"{API}/model-versions/create")
+@router.post(
+    f"{API}/model-versions/create",
+    openapi_extra=doc.describe(body=doc.MlflowVersionCreate, reply=doc.MlflowVersionReply),
+)
 async def create_model_version(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
-    source = str(data.get("source") or "")
-    model_id = data.get("model_id")
+    source = wire.optional_text(data, "source", limit=1000) or ""
+    model_id = wire.optional_text(data, "model_id", limit=100)
     if model_id and not source:
         source = f"models:/{model_id}"
     raw_run = data.get("run_id")
@@ -181,7 +205,10 @@ async def create_model_version(request: Request, caller: CallerDep) -> JSONRespo
     return ok({"model_version": await wire.call(caller, work, write=True)})
 
 
-@router.get(f"{API}/model-versions/get")
+@router.get(
+    f"{API}/model-versions/get",
+    openapi_extra=doc.describe(query=doc.MlflowVersionRef, reply=doc.MlflowVersionReply),
+)
 async def get_model_version(request: Request, caller: CallerDep) -> JSONResponse:
     params = wire.query(request)
     name = wire.text(params, "name", limit=200)
@@ -190,7 +217,10 @@ async def get_model_version(request: Request, caller: CallerDep) -> JSONResponse
     return ok({"model_version": _version(v)})
 
 
-@router.post(f"{API}/model-versions/transition-stage")
+@router.post(
+    f"{API}/model-versions/transition-stage",
+    openapi_extra=doc.describe(body=doc.MlflowStageChange, reply=doc.MlflowVersionReply),
+)
 async def transition_stage(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
@@ -212,7 +242,10 @@ async def transition_stage(request: Request, caller: CallerDep) -> JSONResponse:
     return ok({"model_version": await wire.call(caller, work, write=True)})
 
 
-@router.get(f"{API}/model-versions/get-download-uri")
+@router.get(
+    f"{API}/model-versions/get-download-uri",
+    openapi_extra=doc.describe(query=doc.MlflowVersionRef, reply=doc.MlflowDownloadUri),
+)
 async def get_download_uri(request: Request, caller: CallerDep) -> JSONResponse:
     params = wire.query(request)
     name = wire.text(params, "name", limit=200)
@@ -267,15 +300,10 @@ def _logged(m: LoggedModel) -> dict[str, Any]:
     }
 
 
-def _pairs(items: Any) -> dict[str, str]:
-    return {
-        str(t["key"]): str(t.get("value", ""))
-        for t in items or []
-        if isinstance(t, dict) and "key" in t
-    }
-
-
-@router.post(f"{API}/logged-models")
+@router.post(
+    f"{API}/logged-models",
+    openapi_extra=doc.describe(body=doc.MlflowLoggedModelCreate, reply=doc.MlflowLoggedModelReply),
+)
 async def create_logged_model(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
@@ -290,21 +318,27 @@ async def create_logged_model(request: Request, caller: CallerDep) -> JSONRespon
             name,
             source_run_id=source,
             model_type=str(data.get("model_type") or ""),
-            tags=_pairs(data.get("tags")),
-            params=_pairs(data.get("params")),
+            tags=validation.tags(wire.pairs(data, "tags")),
+            params=validation.params(wire.pairs(data, "params")),
         )
         return _logged(model)
 
     return ok({"model": await wire.call(caller, work, write=True)})
 
 
-@router.get(f"{API}/logged-models/{{model_id}}")
+@router.get(
+    f"{API}/logged-models/{{model_id}}",
+    openapi_extra=doc.describe(reply=doc.MlflowLoggedModelReply),
+)
 async def get_logged_model(model_id: str, caller: CallerDep) -> JSONResponse:
     model = await wire.call(caller, lambda ctx: logged_models.get(ctx, model_id), write=False)
     return ok({"model": _logged(model)})
 
 
-@router.patch(f"{API}/logged-models/{{model_id}}")
+@router.patch(
+    f"{API}/logged-models/{{model_id}}",
+    openapi_extra=doc.describe(body=doc.MlflowLoggedModelUpdate, reply=doc.MlflowLoggedModelReply),
+)
 async def finalize_logged_model(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     status = str(data.get("status") or "") or None
@@ -314,20 +348,27 @@ async def finalize_logged_model(model_id: str, request: Request, caller: CallerD
     return ok({"model": _logged(model)})
 
 
-@router.patch(f"{API}/logged-models/{{model_id}}/tags")
+@router.patch(
+    f"{API}/logged-models/{{model_id}}/tags",
+    openapi_extra=doc.describe(body=doc.MlflowLoggedModelTags),
+)
 async def set_logged_model_tags(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
-    tags = _pairs((await wire.body(request)).get("tags"))
+    tags = validation.tags(wire.pairs(await wire.body(request), "tags"))
     await wire.call(caller, lambda ctx: logged_models.update(ctx, model_id, tags=tags), write=True)
     return ok()
 
 
-@router.post(f"{API}/logged-models/search")
+@router.post(
+    f"{API}/logged-models/search",
+    openapi_extra=doc.describe(body=doc.MlflowLoggedModelSearch, reply=doc.MlflowLoggedModelPage),
+)
 async def search_logged_models(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
-    numbers = [wire.experiment_number(e) for e in data.get("experiment_ids") or []]
+    numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
+    filter_string = wire.optional_text(data, "filter", limit=20_000)
 
     def work(ctx: Context) -> list[dict[str, Any]]:
         ids = [experiments.by_number(ctx, n).id for n in numbers]
-        return [_logged(m) for m in logged_models.search(ctx, ids, data.get("filter"))]
+        return [_logged(m) for m in logged_models.search(ctx, ids, filter_string)]
 
     return ok({"models": await wire.call(caller, work, write=False)})

@@ -80,25 +80,66 @@ def required(data: dict[str, Any], *names: str) -> Any:
 def text(data: dict[str, Any], *names: str, limit: int = 8000) -> str:
     value = required(data, *names)
     if not isinstance(value, str):
-        raise InvalidInput(f"Invalid value {value!r} for parameter '{names[0]}' supplied")
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{names[0]}' supplied")
     if len(value) > limit:
         raise InvalidInput(f"'{names[0]}' exceeds the maximum length of {limit}")
     return value
 
 
-def integer(value: Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+def shown(value: Any) -> str:
+    """A value for an error message: its repr, cut short."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**50 else "<huge number>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def optional_text(data: dict[str, Any], name: str, *, limit: int = 8000) -> str | None:
+    """A string field that may be absent (or null); anything but a string is refused."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
+    if len(value) > limit:
+        raise InvalidInput(f"'{name}' exceeds the maximum length of {limit}")
+    return value
+
+
+def listing(data: dict[str, Any], name: str) -> list[Any]:
+    """A list field that may be absent (or null); anything but a JSON array is refused."""
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(f"Invalid value for parameter '{name}': a list expected")
+    return value
+
+
+def strings(data: dict[str, Any], name: str) -> list[str]:
+    """A list of strings that may be absent (``order_by``)."""
+    items = listing(data, name)
+    if not all(isinstance(item, str) for item in items):
+        raise InvalidInput(f"Invalid value for parameter '{name}': a list of strings expected")
+    return items
+
+
+def integer(value: Any, name: str, *, int64: bool = True) -> int:
+    """A whole number, or protobuf's numeric string for one; within int64 unless told
+    otherwise (the caller then answers for numbers no column holds)."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and len(value) <= 40:
+        digits = value.strip().removeprefix("-")
+        if digits.isdecimal():  # not isdigit: "²" is a digit that int() refuses
+            number = int(value)
+    if number is None or (int64 and not -(2**63) <= number < 2**63):
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
+    return number
 
 
 def number(value: Any, name: str) -> float:
     if isinstance(value, bool) or value is None:
-        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
@@ -106,21 +147,21 @@ def number(value: Any, name: str) -> float:
             return float(value)  # "NaN", "Infinity", "1.5": protobuf JSON doubles
         except ValueError:
             pass
-    raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied")
+    raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
 
 
 def experiment_number(value: Any) -> int:
     try:
-        return integer(value, "experiment_id")
+        return integer(value, "experiment_id", int64=False)
     except InvalidInput:
         raise InvalidInput(
-            f"Invalid value {value!r} for parameter 'experiment_id' supplied"
+            f"Invalid value {shown(value)} for parameter 'experiment_id' supplied"
         ) from None
 
 
 def run_id(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidInput(f"Invalid value {value!r} for parameter 'run_id' supplied")
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter 'run_id' supplied")
     return value if value.startswith("run_") else f"run_{value}"
 
 
@@ -232,7 +273,7 @@ def from_millis(value: Any, name: str) -> datetime:
     try:
         return datetime.fromtimestamp(ms / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
-        raise InvalidInput(f"Invalid value {value!r} for parameter '{name}' supplied") from exc
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied") from exc
 
 
 def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str, Any]]:

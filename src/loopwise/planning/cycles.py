@@ -12,6 +12,7 @@ from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
+from loopwise.core.limits import INT32_MAX
 from loopwise.planning import board
 from loopwise.planning import service as planning
 from loopwise.planning.models import ColumnCategory, Cycle, CycleReport, Verdict
@@ -38,8 +39,12 @@ def _cycle(ctx: Context, row: CycleRow, project_key: str) -> Cycle:
 
 def _row(ctx: Context, project_key: str, number: int, needed: Role) -> tuple[CycleRow, str]:
     project = planning.resolve_project(ctx, project_key, needed)
-    row = ctx.session.scalar(
-        select(CycleRow).where(CycleRow.project_id == project.id, CycleRow.number == number)
+    row = (
+        ctx.session.scalar(
+            select(CycleRow).where(CycleRow.project_id == project.id, CycleRow.number == number)
+        )
+        if 0 < number <= INT32_MAX
+        else None
     )
     if row is None:
         raise NotFound(f"{project.key} has no cycle {number}")

@@ -25,6 +25,7 @@ from loopwise.planning.tables import HypothesisRow, WorkItemEventRow, WorkItemRo
 
 DEFAULT_WINDOW_DAYS = 90
 DATA_MULTIPLIER = 1.5
+MAX_SEED = 2**64 - 1  # NumPy takes any non-negative whole number; a limit keeps it plain
 DATA_KINDS = frozenset({ItemKind.DATA_TASK})
 
 
@@ -226,6 +227,8 @@ def remaining_keys(history: History) -> list[str]:
 
 
 def _rng(seed: int | None) -> np.random.Generator:
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidInput(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed}")
     return np.random.default_rng(seed)
 
 
@@ -242,6 +245,7 @@ def forecast_when(
 ) -> nforecast.WhenForecast:
     """When will ``scope`` items (or these items, or all unfinished ones) be done?"""
     _check_trials(trials)
+    rng = _rng(seed)
     if data_multiplier < 1:
         raise InvalidInput("data multiplier must be at least 1")
     history = load_history(ctx, project_key)
@@ -251,7 +255,7 @@ def forecast_when(
     today = ctx.clock.now().date()
     hist = throughput_history(history, today, window_days)
     try:
-        return nforecast.forecast_when(hist, scope, today, trials=trials, rng=_rng(seed))
+        return nforecast.forecast_when(hist, scope, today, trials=trials, rng=rng)
     except nforecast.ForecastError as exc:
         raise InvalidInput(str(exc)) from exc
 
@@ -267,15 +271,14 @@ def forecast_how_many(
 ) -> nforecast.HowManyForecast:
     """How many items will be finished from today through ``by`` (inclusive)?"""
     _check_trials(trials)
+    rng = _rng(seed)
     history = load_history(ctx, project_key)
     today = ctx.clock.now().date()
     if by < today:
         raise InvalidInput(f"{by} is in the past")
     hist = throughput_history(history, today, window_days)
     try:
-        return nforecast.forecast_how_many(
-            hist, (by - today).days + 1, trials=trials, rng=_rng(seed)
-        )
+        return nforecast.forecast_how_many(hist, (by - today).days + 1, trials=trials, rng=rng)
     except nforecast.ForecastError as exc:
         raise InvalidInput(str(exc)) from exc
 
@@ -300,6 +303,7 @@ def backtest(
     """Hide the last weeks of history, forecast them from what came before, compare."""
     if not 1 <= horizon_weeks <= 52 or not 1 <= windows <= 52:
         raise InvalidInput("horizon and windows must be 1 to 52")
+    rng = _rng(seed)
     history = load_history(ctx, project_key)
     today = ctx.clock.now().date()
     if not history.created:
@@ -309,7 +313,7 @@ def backtest(
         hist = nforecast.daily_throughput(
             history.finished_dates(), first, today - timedelta(days=1)
         )
-        result = nforecast.backtest(hist, horizon_weeks * 7, windows=windows, rng=_rng(seed))
+        result = nforecast.backtest(hist, horizon_weeks * 7, windows=windows, rng=rng)
     except nforecast.ForecastError as exc:
         raise InvalidInput(str(exc)) from exc
     return BacktestReport(

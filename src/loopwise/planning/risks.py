@@ -12,11 +12,13 @@ from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.core.ids import new_id
+from loopwise.core.limits import INT32_MAX
 from loopwise.planning import service as planning
 from loopwise.planning.models import Risk, RiskCategory, RiskStatus, risk_level
 from loopwise.planning.tables import ProjectRow, RiskItemRow, RiskRow, WorkItemRow
 
 SCALE = range(1, 6)
+CLEARABLE = ("residual_likelihood", "residual_impact", "next_review")
 EDITABLE = (
     "title",
     "description",
@@ -44,6 +46,14 @@ def _check_scores(values: dict[str, object]) -> None:
         value = values.get(name)
         if value is not None and value not in SCALE:
             raise InvalidInput(f"{name} must be a whole number from 1 to 5")
+
+
+def _choice(kind: type[RiskCategory] | type[RiskStatus], value: object, name: str) -> str:
+    try:
+        return kind(str(value)).value
+    except ValueError:
+        allowed = ", ".join(k.value for k in kind)
+        raise InvalidInput(f"{name} must be one of {allowed}, not {value!r}") from None
 
 
 def _risk(ctx: Context, row: RiskRow, project_key: str) -> Risk:
@@ -88,7 +98,7 @@ def _risk(ctx: Context, row: RiskRow, project_key: str) -> Risk:
 
 def _parse_key(key: str) -> tuple[str, int]:
     project_key, sep, number = key.upper().rpartition("-R")
-    if not sep or not number.isdigit():
+    if not sep or not number.isdigit() or not 0 < int(number) <= INT32_MAX:
         raise NotFound(f"risk {key!r} not found (risk keys look like CHURN-R3)")
     return project_key, int(number)
 
@@ -171,10 +181,12 @@ def update_risk(ctx: Context, key: str, **changes: object) -> Risk:
         raise InvalidInput(f"cannot change {sorted(unknown)}")
     _check_scores(changes)
     for name, value in changes.items():
+        if value is None and name not in CLEARABLE:
+            raise InvalidInput(f"{name} cannot be null: leave it out to keep its value")
         if name == "category":
-            value = RiskCategory(str(value)).value
+            value = _choice(RiskCategory, value, name)
         elif name == "status":
-            value = RiskStatus(str(value)).value
+            value = _choice(RiskStatus, value, name)
         elif name == "title" and (not isinstance(value, str) or not value.strip()):
             raise InvalidInput("risk title must not be empty")
         setattr(row, name, value)

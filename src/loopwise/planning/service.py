@@ -16,6 +16,7 @@ from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
+from loopwise.db.insert import insert_missing
 from loopwise.planning.models import (
     DEFAULT_COLUMNS,
     KILLABLE_KINDS,
@@ -95,22 +96,26 @@ def key_taken(ctx: Context, key: str) -> bool:
     )
 
 
+def _new_project(ctx: Context, data: ProjectCreate) -> dict[str, Any]:
+    now = ctx.clock.now()
+    return {
+        "id": new_id("prj"),
+        "key": data.key,
+        "name": data.name,
+        "description": data.description,
+        "phase": data.phase.value,
+        "charter": _charter_json(data.charter),
+        "next_item_number": 1,
+        "created_by": ctx.actor.user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def create_project(ctx: Context, data: ProjectCreate) -> Project:
     if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)):
         raise AlreadyExists(f"project key {data.key!r} is taken")
-    now = ctx.clock.now()
-    row = ProjectRow(
-        id=new_id("prj"),
-        key=data.key,
-        name=data.name,
-        description=data.description,
-        phase=data.phase.value,
-        charter=_charter_json(data.charter),
-        next_item_number=1,
-        created_by=ctx.actor.user_id,
-        created_at=now,
-        updated_at=now,
-    )
+    row = ProjectRow(**_new_project(ctx, data))
     ctx.session.add(row)
     try:
         ctx.session.flush()
@@ -118,6 +123,19 @@ def create_project(ctx: Context, data: ProjectCreate) -> Project:
         raise Conflict(f"project key {data.key!r} is taken") from exc
     accounts.grant_creator(ctx.session, ctx.clock, row.id, ctx.actor)
     return project_from_row(row)
+
+
+def ensure_project(ctx: Context, data: ProjectCreate, needed: Role = Role.VIEWER) -> Project:
+    """The project with ``data.key``, created from ``data`` when there is none.
+
+    Idempotent under concurrency (projects made on first use, like MLflow's): callers
+    racing to create it all get the one project, and only the caller whose insert won
+    is its creator (admin). Like ``resolve_project``, the caller must hold ``needed``."""
+    if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)) is None:
+        values = _new_project(ctx, data)
+        if insert_missing(ctx.session, ProjectRow, values):
+            accounts.grant_creator(ctx.session, ctx.clock, values["id"], ctx.actor)
+    return resolve_project(ctx, data.key, needed)
 
 
 def list_projects(ctx: Context) -> list[Project]:

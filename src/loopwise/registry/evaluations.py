@@ -119,7 +119,9 @@ def record(
             if features is None:
                 raise InvalidInput("clustering needs the feature matrix")
             result = neval.evaluate_clustering(features, y_pred, n_boot=min(n_boot, 50), seed=seed)
-    except (neval.EvaluationError, ValueError) as exc:
+    except (neval.EvaluationError, ValueError, TypeError) as exc:
+        # Values that are not numbers where numbers are needed: float("a") raises
+        # ValueError, float({}) TypeError; both are the caller's data, not our bug.
         raise InvalidInput(str(exc)) from exc
     row = EvaluationRow(
         id=new_id("ev"),

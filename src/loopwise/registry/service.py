@@ -21,6 +21,7 @@ from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
+from loopwise.core.limits import INT32_MAX
 from loopwise.numeric.flow import weekly
 from loopwise.planning import service as planning
 from loopwise.registry.models import (
@@ -78,7 +79,8 @@ def _version(row: ModelVersionRow, model: str, aliases: dict[str, str]) -> Model
         version=row.version,
         run_id=row.run_id,
         source=row.source,
-        metrics=dict(row.metrics),
+        # NaN and infinities are stored as strings (_json_metrics); float() reads them back
+        metrics={key: float(value) for key, value in row.metrics.items()},
         stage=Stage(row.stage),
         traffic_share=row.traffic_share,
         description=row.description,
@@ -130,10 +132,14 @@ def _version_row(
     ctx: Context, name: str, version: int, needed: Role
 ) -> tuple[RegisteredModelRow, ModelVersionRow]:
     model = _model_row(ctx, name, needed)
-    row = ctx.session.scalar(
-        select(ModelVersionRow).where(
-            ModelVersionRow.model_id == model.id, ModelVersionRow.version == version
+    row = (
+        ctx.session.scalar(
+            select(ModelVersionRow).where(
+                ModelVersionRow.model_id == model.id, ModelVersionRow.version == version
+            )
         )
+        if 0 < version <= INT32_MAX
+        else None
     )
     if row is None:
         raise NotFound(f"model {name!r} has no version {version}")

@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, InvalidInput, NotFound
-from loopwise.core.ids import new_id
+from loopwise.core.limits import INT64_MAX
 from loopwise.planning import service as planning
+from loopwise.planning.models import Project
 from loopwise.planning.schemas import ProjectCreate
 from loopwise.tracking import service as tracking
 from loopwise.tracking.tables import ExperimentRow, RunRow
@@ -63,22 +65,18 @@ def _info(ctx: Context, row: ExperimentRow) -> ExperimentInfo:
     )
 
 
-def _mlflow_project(ctx: Context) -> str:
-    """The default project for MLflow experiments without a project; made on first use."""
-    try:
-        return planning.resolve_project(ctx, MLFLOW_PROJECT, Role.CONTRIBUTOR).key
-    except NotFound:
-        if planning.key_taken(ctx, MLFLOW_PROJECT):
-            raise  # it exists, but the caller is not a member
-        planning.create_project(
-            ctx,
-            ProjectCreate(
-                key=MLFLOW_PROJECT,
-                name="MLflow experiments",
-                description="Experiments logged by MLflow clients without a project key.",
-            ),
-        )
-        return MLFLOW_PROJECT
+def _mlflow_project(ctx: Context) -> Project:
+    """The default project for MLflow experiments without a project; made on first use
+    (by whichever of several concurrent first requests gets there first)."""
+    return planning.ensure_project(
+        ctx,
+        ProjectCreate(
+            key=MLFLOW_PROJECT,
+            name="MLflow experiments",
+            description="Experiments logged by MLflow clients without a project key.",
+        ),
+        Role.CONTRIBUTOR,
+    )
 
 
 def split_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
@@ -91,7 +89,7 @@ def split_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
         return head.upper(), rest.strip()
     if not sep and _project_exists(ctx, name) and name.upper() != MLFLOW_PROJECT:
         return name.upper(), DEFAULT_EXPERIMENT
-    return _mlflow_project(ctx), name
+    return _mlflow_project(ctx).key, name
 
 
 def _project_exists(ctx: Context, key: str) -> bool:
@@ -105,7 +103,11 @@ def _project_exists(ctx: Context, key: str) -> bool:
 def by_number(ctx: Context, number: int, needed: Role = Role.VIEWER) -> ExperimentInfo:
     if number == 0:
         return default_experiment(ctx)
-    row = ctx.session.scalar(select(ExperimentRow).where(ExperimentRow.number == number))
+    row = (
+        ctx.session.scalar(select(ExperimentRow).where(ExperimentRow.number == number))
+        if 0 < number <= INT64_MAX
+        else None
+    )
     if row is None:
         raise NotFound(f"Could not find experiment with ID {number}")
     accounts.require_role(ctx, row.project_id, needed, what=f"experiment {number}")
@@ -119,7 +121,7 @@ def ids_by_number(ctx: Context, numbers: Sequence[int]) -> dict[str, int]:
         number: (exp_id, project_id)
         for exp_id, number, project_id in ctx.session.connection().execute(
             select(ExperimentRow.id, ExperimentRow.number, ExperimentRow.project_id).where(
-                ExperimentRow.number.in_(set(numbers) - {0})
+                ExperimentRow.number.in_({n for n in numbers if 0 < n <= INT64_MAX})
             )
         )
     }
@@ -140,27 +142,11 @@ def default_experiment(ctx: Context) -> ExperimentInfo:
     """MLflow's experiment 0: the Default experiment of the MLFLOW project."""
     row = ctx.session.scalar(select(ExperimentRow).where(ExperimentRow.number == 0))
     if row is None:
-        key = _mlflow_project(ctx)
-        project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
-        row = ctx.session.scalar(
-            select(ExperimentRow).where(
-                ExperimentRow.project_id == project.id, ExperimentRow.name == DEFAULT_EXPERIMENT
-            )
-        )
-        if row is None:
-            row = ExperimentRow(
-                id=new_id("exp"),
-                project_id=project.id,
-                name=DEFAULT_EXPERIMENT,
-                created_at=ctx.clock.now(),
-                number=0,
-                lifecycle_stage="active",
-                tags={},
-            )
-            ctx.session.add(row)
-        else:
+        project = _mlflow_project(ctx)
+        row = tracking.ensure_experiment_row(ctx, project.id, DEFAULT_EXPERIMENT, number=0)
+        if row.number != 0:  # a Default experiment made before through Loopwise's own API
             row.number = 0
-        ctx.session.flush()
+            ctx.session.flush()
     accounts.require_role(ctx, row.project_id, Role.VIEWER, what="experiment 0")
     return _info(ctx, row)
 
@@ -236,8 +222,18 @@ def rename(ctx: Context, number: int, new_name: str) -> None:
     project = planning.resolve_project(ctx, key, Role.MAINTAINER)
     if project.id != row.project_id:
         raise InvalidInput("renaming cannot move an experiment to another project")
+    if name == row.name:
+        return
+    taken = select(ExperimentRow.id).where(
+        ExperimentRow.project_id == row.project_id, ExperimentRow.name == name
+    )
+    if ctx.session.scalar(taken) is not None:
+        raise AlreadyExists(f"Experiment '{new_name}' already exists.")
     row.name = name
-    ctx.session.flush()
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent rename or create took the name first
+        raise AlreadyExists(f"Experiment '{new_name}' already exists.") from exc
 
 
 def search(

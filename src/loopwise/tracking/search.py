@@ -30,7 +30,12 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true
 from sqlalchemy.sql import Select
 
 from loopwise.core.errors import InvalidInput
-from loopwise.core.limits import MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, MAX_ORDER_KEYS
+from loopwise.core.limits import (
+    INT64_MAX,
+    MAX_FILTER_CLAUSES,
+    MAX_FILTER_VALUES,
+    MAX_ORDER_KEYS,
+)
 from loopwise.tracking.tables import LatestMetricRow, ParamRow, RunRow, TagRow
 
 _TOKEN = re.compile(
@@ -442,14 +447,16 @@ def encode_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
-def decode_token(token: str | None) -> int:
+def decode_token(token: object) -> int:
     if not token:
         return 0
+    if not isinstance(token, str):
+        raise InvalidInput("invalid page token")
     try:
         offset = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInput("invalid page token") from exc
-    if offset < 0:
+    if not 0 <= offset <= INT64_MAX:
         raise InvalidInput("invalid page token")
     return offset
 

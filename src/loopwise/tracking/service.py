@@ -14,7 +14,6 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
@@ -23,6 +22,7 @@ from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.db import driver
+from loopwise.db.insert import insert_missing
 from loopwise.planning import service as planning
 from loopwise.planning.models import Evidence
 from loopwise.tracking import ingest, search
@@ -63,34 +63,43 @@ def _stored(point: MetricRow | LatestMetricRow) -> MetricPoint:
 
 def get_or_create_experiment(ctx: Context, project_key: str, name: str) -> Experiment:
     project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
-    row = ctx.session.scalar(
-        select(ExperimentRow).where(
-            ExperimentRow.project_id == project.id, ExperimentRow.name == name
-        )
+    return _experiment(ensure_experiment_row(ctx, project.id, name))
+
+
+def ensure_experiment_row(
+    ctx: Context, project_id: str, name: str, *, number: int | None = None
+) -> ExperimentRow:
+    """The project's experiment of this name, created when missing (with ``number``, or
+    the next free MLflow number). Idempotent under concurrency: requests racing to create
+    it get the one row; a race lost only for the number retries with the next one."""
+    query = select(ExperimentRow).where(
+        ExperimentRow.project_id == project_id, ExperimentRow.name == name
     )
-    if row is None:
-        row = ExperimentRow(
-            id=new_id("exp"),
-            project_id=project.id,
-            name=name,
-            created_at=ctx.clock.now(),
-            number=next_experiment_number(ctx),
-            lifecycle_stage="active",
-            tags={},
-        )
-        try:
-            with ctx.session.begin_nested():  # a savepoint: a lost race undoes only this
-                ctx.session.add(row)
-        except IntegrityError:
-            # A concurrent writer created it (or took the number) first: use theirs.
-            row = ctx.session.scalar(
-                select(ExperimentRow).where(
-                    ExperimentRow.project_id == project.id, ExperimentRow.name == name
-                )
-            )
-            if row is None:
-                raise Conflict(f"experiment {name!r} could not be created; retry") from None
-    return _experiment(row)
+    for _ in range(_CREATE_TRIES):
+        row = ctx.session.scalar(query)
+        if row is not None:
+            return row
+        values = {
+            "id": new_id("exp"),
+            "project_id": project_id,
+            "name": name,
+            "created_at": ctx.clock.now(),
+            "number": next_experiment_number(ctx) if number is None else number,
+            "lifecycle_stage": "active",
+            "tags": {},
+        }
+        if insert_missing(ctx.session, ExperimentRow, values):
+            found = ctx.session.get(ExperimentRow, values["id"])
+            assert found is not None
+            return found
+        # Nothing inserted: the name was taken meanwhile (the next lookup finds it), or
+        # the number was (another experiment committed it; the next try takes the next).
+    raise Conflict(f"experiment {name!r} could not be created; retry")
+
+
+# Each failed try means another transaction committed an experiment, so a few suffice
+# even for many concurrent creators.
+_CREATE_TRIES = 50
 
 
 def next_experiment_number(ctx: Context) -> int:

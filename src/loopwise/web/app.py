@@ -25,6 +25,7 @@ from loopwise.db.engine import Database
 from loopwise.db.migrate import ensure_current
 from loopwise.mlflow_compat import api as mlflow_api
 from loopwise.mlflow_compat import models_api as mlflow_models_api
+from loopwise.mlflow_compat import openapi as mlflow_openapi
 from loopwise.planning import api as planning_api
 from loopwise.planning import board_api, hypotheses
 from loopwise.registry import api as registry_api
@@ -153,4 +154,5 @@ def create_app(
         allowed=security.allowed_hosts(settings.allowed_hosts, settings.host),
     )
     app.add_middleware(ServerTiming)
+    mlflow_openapi.install(app)  # the MLflow routes' schemas, described by hand
     return app
