@@ -20,6 +20,9 @@ MAX_BATCH = 10_000
 MAX_FILTER_CLAUSES = 100
 MAX_FILTER_VALUES = 10_000  # values in all IN (...) lists of one filter together
 MAX_ORDER_KEYS = 10
+# The longest filter text read at all; the limits above bound the work, this only the
+# reading (the tokenizer also stops early on a filter past them).
+MAX_SEARCH_TEXT = 1_000_000
 
 # JSON bodies: arrays and objects nested deeper than this are refused (a 400) wherever free
 # JSON is accepted; typed bodies are shallower anyway. The parsers stop far deeper (orjson

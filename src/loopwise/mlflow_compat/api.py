@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
 from loopwise.mlflow_compat import openapi as doc
@@ -183,7 +184,7 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
     tags = validation.tags(wire.pairs(data, "tags"))
     if data.get("user_id"):
         tags.setdefault(wire.USER_TAG, validation.value(validation.TAG, data["user_id"], "user_id"))
-    name = data.get("run_name") or tags.get(wire.RUN_NAME_TAG)
+    name = wire.optional_text(data, "run_name") or tags.get(wire.RUN_NAME_TAG)
     if name is not None:
         name = validation.value(validation.RUN_NAME, name, "run_name")
     start = wire.from_millis(data["start_time"], "start_time") if data.get("start_time") else None
@@ -334,7 +335,7 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
     view = VIEWS.get(str(data.get("run_view_type") or "ACTIVE_ONLY"), ("active",))
     offset = grammar.decode_token(data.get("page_token"))
     order = wire.strings(data, "order_by")
-    filter_string = wire.optional_text(data, "filter", limit=20_000)
+    filter_string = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)
 
     def work(ctx: Context) -> dict[str, Any]:
         infos = experiments.ids_by_number(ctx, numbers)

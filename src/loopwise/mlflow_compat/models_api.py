@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
+from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.mlflow_compat import openapi as doc
 from loopwise.mlflow_compat import wire
 from loopwise.mlflow_compat.api import API, ok
@@ -365,7 +366,7 @@ async def set_logged_model_tags(model_id: str, request: Request, caller: CallerD
 async def search_logged_models(request: Request, caller: CallerDep) -> JSONResponse:
     data = await wire.body(request)
     numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
-    filter_string = wire.optional_text(data, "filter", limit=20_000)
+    filter_string = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)
 
     def work(ctx: Context) -> list[dict[str, Any]]:
         ids = [experiments.by_number(ctx, n).id for n in numbers]

@@ -258,9 +258,14 @@ async def batch(request: Request) -> Batch:
 def pairs(data: dict[str, Any], name: str) -> list[tuple[Any, Any]]:
     """(key, value) from a list of ``{"key", "value"}`` objects (tags of a create call),
     for tracking.validation to check."""
-    items = data.get(name) or []
-    if not isinstance(items, list) or not all(isinstance(t, dict) for t in items):
-        raise InvalidInput(f"Invalid value for {name}: expected a list of key/value objects")
+    items = data.get(name)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise InvalidInput(f"Invalid value {shown(items)} for parameter '{name}' supplied")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"Invalid value {shown(item)} for parameter '{name}.{i}' supplied")
     return [(t.get("key"), t.get("value")) for t in items]
 
 
