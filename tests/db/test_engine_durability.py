@@ -11,9 +11,11 @@ from loopwise.core.settings import Settings
 from loopwise.web.app import create_app
 
 
-@pytest.mark.parametrize(("mode", "pragma_value"), [("NORMAL", 1), ("FULL", 2)])
-def test_synchronous_setting_applies(tmp_path: Path, mode: str, pragma_value: int) -> None:
-    settings = Settings(home=tmp_path, sqlite_synchronous=mode, verdict_refresh_seconds=0)
+@pytest.mark.parametrize(("mode", "pragma_value"), [("NORMAL", 1), ("FULL", 2), (None, 2)])
+def test_synchronous_setting_applies(tmp_path: Path, mode: str | None, pragma_value: int) -> None:
+    """None: the default, FULL (every commit synced)."""
+    chosen = {"sqlite_synchronous": mode} if mode else {}
+    settings = Settings(home=tmp_path, verdict_refresh_seconds=0, **chosen)
     app = create_app(settings, sweep=False)
     db = app.state.loopwise.db
     try:

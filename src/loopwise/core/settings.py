@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
 
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
-        default="NORMAL",
+        default="FULL",
         description="SQLite durability: NORMAL survives a killed process, FULL also a power "
         "cut or OS crash (the WAL is synced at every commit).",
     )
