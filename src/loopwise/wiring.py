@@ -8,13 +8,14 @@ from typing import Any
 from loopwise.core.events import EventBus
 from loopwise.planning import hypotheses
 from loopwise.registry.checks import BUILTIN_CHECKS
-from loopwise.tracking.models import RunEvidenceChanged, RunTagged
+from loopwise.tracking.models import RunEvidenceChanged, RunOffered, RunTagged
 
 
 def default_bus() -> EventBus:
     bus = EventBus()
     bus.subscribe(RunEvidenceChanged, hypotheses.on_run_evidence_changed)
     bus.subscribe(RunTagged, hypotheses.on_run_tagged)
+    bus.subscribe(RunOffered, hypotheses.on_run_offered)
     return bus
 
 

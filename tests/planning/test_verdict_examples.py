@@ -6,7 +6,8 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from loopwise.planning.models import Comparator, Verdict
-from loopwise.planning.verdict import Criteria, RunOutcome, compute_verdict
+from loopwise.planning.verdict import Criteria, compute_verdict
+from loopwise.tracking.models import Evidence, RunStatus
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -27,9 +28,9 @@ def test_no_runs_is_open_and_says_what_it_needs() -> None:
 
 def test_first_run_to_meet_the_bar_supports() -> None:
     runs = [
-        RunOutcome("run_late", "finished", at(5), 0.95),
-        RunOutcome("run_weak", "finished", at(2), 0.70),
-        RunOutcome("run_early", "finished", at(3), 0.81),
+        Evidence("run_late", RunStatus.FINISHED, at(5), 0.95),
+        Evidence("run_weak", RunStatus.FINISHED, at(2), 0.70),
+        Evidence("run_early", RunStatus.FINISHED, at(3), 0.81),
     ]
     result = compute_verdict(AUC, runs, at(6))
     assert result.verdict is Verdict.SUPPORTED
@@ -39,9 +40,9 @@ def test_first_run_to_meet_the_bar_supports() -> None:
 
 def test_open_reason_reports_the_best_so_far() -> None:
     runs = [
-        RunOutcome("run_a", "finished", at(1), 0.70),
-        RunOutcome("run_b", "finished", at(2), 0.75),
-        RunOutcome("run_c", "failed", at(3), 0.99),
+        Evidence("run_a", RunStatus.FINISHED, at(1), 0.70),
+        Evidence("run_b", RunStatus.FINISHED, at(2), 0.75),
+        Evidence("run_c", RunStatus.FAILED, at(3), 0.99),
     ]
     result = compute_verdict(AUC, runs, at(4))
     assert result.verdict is Verdict.OPEN
@@ -50,7 +51,7 @@ def test_open_reason_reports_the_best_so_far() -> None:
 
 
 def test_time_box_end_refutes_with_a_dated_reason() -> None:
-    runs = [RunOutcome("run_a", "finished", at(1), 0.70)]
+    runs = [Evidence("run_a", RunStatus.FINISHED, at(1), 0.70)]
     result = compute_verdict(AUC, runs, at(24))
     assert result.verdict is Verdict.REFUTED
     assert result.decided_at == at(24)
@@ -66,8 +67,8 @@ def test_one_second_before_the_time_box_ends_it_is_still_open() -> None:
 
 
 def test_a_run_finishing_exactly_at_the_time_box_end_counts_and_a_later_one_does_not() -> None:
-    on_time = RunOutcome("run_on_time", "finished", at(24), 0.9)
-    too_late = RunOutcome("run_late", "finished", at(24) + timedelta(seconds=1), 0.9)
+    on_time = Evidence("run_on_time", RunStatus.FINISHED, at(24), 0.9)
+    too_late = Evidence("run_late", RunStatus.FINISHED, at(24) + timedelta(seconds=1), 0.9)
     assert compute_verdict(AUC, [on_time], at(30)).verdict is Verdict.SUPPORTED
     late = compute_verdict(AUC, [too_late], at(30))
     assert late.verdict is Verdict.REFUTED
@@ -77,9 +78,9 @@ def test_a_run_finishing_exactly_at_the_time_box_end_counts_and_a_later_one_does
 def test_kill_criterion_reason() -> None:
     criteria = Criteria("loss", Comparator.LE, 0.2, kill_after_runs=2, kill_threshold=0.5)
     runs = [
-        RunOutcome("run_a", "finished", at(1), 0.9),
-        RunOutcome("run_b", "finished", at(2), 0.6),
-        RunOutcome("run_c", "finished", at(3), 0.1),
+        Evidence("run_a", RunStatus.FINISHED, at(1), 0.9),
+        Evidence("run_b", RunStatus.FINISHED, at(2), 0.6),
+        Evidence("run_c", RunStatus.FINISHED, at(3), 0.1),
     ]
     result = compute_verdict(criteria, runs, at(4))
     assert result.verdict is Verdict.REFUTED
@@ -91,7 +92,7 @@ def test_kill_criterion_reason() -> None:
 
 def test_kill_criterion_without_any_value() -> None:
     criteria = Criteria("auc", Comparator.GE, 0.8, kill_after_runs=1)
-    result = compute_verdict(criteria, [RunOutcome("run_a", "finished", at(1), None)], at(2))
+    result = compute_verdict(criteria, [Evidence("run_a", RunStatus.FINISHED, at(1), None)], at(2))
     assert result.verdict is Verdict.REFUTED
     assert result.reason == "kill criterion met: 1 finished runs, no value, none reached auc >= 0.8"
 
@@ -101,8 +102,8 @@ def test_runs_ending_at_the_same_moment_are_judged_together() -> None:
     # before the equally early run that met the bar was looked at.
     criteria = Criteria("auc", Comparator.GE, 0.8, kill_after_runs=1)
     runs = [
-        RunOutcome("run_a", "finished", at(1), 0.1),
-        RunOutcome("run_b", "finished", at(1), 0.9),
+        Evidence("run_a", RunStatus.FINISHED, at(1), 0.1),
+        Evidence("run_b", RunStatus.FINISHED, at(1), 0.9),
     ]
     result = compute_verdict(criteria, runs, at(2))
     assert result.verdict is Verdict.SUPPORTED
@@ -110,16 +111,16 @@ def test_runs_ending_at_the_same_moment_are_judged_together() -> None:
 
 
 def test_nan_never_meets_a_bar_but_infinity_can() -> None:
-    nan = [RunOutcome("run_nan", "finished", at(1), math.nan)]
+    nan = [Evidence("run_nan", RunStatus.FINISHED, at(1), math.nan)]
     assert compute_verdict(AUC, nan, at(2)).verdict is Verdict.OPEN
-    inf = [RunOutcome("run_inf", "finished", at(1), math.inf)]
+    inf = [Evidence("run_inf", RunStatus.FINISHED, at(1), math.inf)]
     assert compute_verdict(AUC, inf, at(2)).verdict is Verdict.SUPPORTED
     lower = Criteria("loss", Comparator.LT, 0.1)
     assert compute_verdict(lower, inf, at(2)).verdict is Verdict.OPEN
 
 
 def test_strict_and_inclusive_comparators_at_the_threshold() -> None:
-    run = [RunOutcome("run_a", "finished", at(1), 0.8)]
+    run = [Evidence("run_a", RunStatus.FINISHED, at(1), 0.8)]
     for cmp, expected in [
         (Comparator.GE, Verdict.SUPPORTED),
         (Comparator.GT, Verdict.OPEN),

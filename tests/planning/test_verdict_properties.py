@@ -19,7 +19,8 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from loopwise.planning.models import Comparator, Verdict
-from loopwise.planning.verdict import Criteria, RunOutcome, VerdictResult, compute_verdict
+from loopwise.planning.verdict import Criteria, VerdictResult, compute_verdict
+from loopwise.tracking.models import Evidence, RunStatus
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 NON_FINISHED = ("running", "failed", "killed")
@@ -52,7 +53,7 @@ def _meets(cmp: Comparator, value: float | None, bar: float) -> bool:
     return value < bar
 
 
-def _best(cmp: Comparator, runs: Sequence[RunOutcome]) -> RunOutcome | None:
+def _best(cmp: Comparator, runs: Sequence[Evidence]) -> Evidence | None:
     """The run with the best usable value; ties go to the earliest (end, id)."""
     usable = [r for r in runs if _usable(r.value)]
     if not usable:
@@ -62,7 +63,7 @@ def _best(cmp: Comparator, runs: Sequence[RunOutcome]) -> RunOutcome | None:
 
 
 def reference(
-    criteria: Criteria, runs: Sequence[RunOutcome], now: datetime
+    criteria: Criteria, runs: Sequence[Evidence], now: datetime
 ) -> tuple[Verdict, str | None, float | None, datetime | None]:
     cmp, bar, end = criteria.comparator, criteria.threshold, criteria.time_box_end
     kill_bar = bar if criteria.kill_threshold is None else criteria.kill_threshold
@@ -145,20 +146,20 @@ def criteria_st(draw: st.DrawFn) -> Criteria:
 
 
 @st.composite
-def run_st(draw: st.DrawFn, statuses: Sequence[str] = MOSTLY_FINISHED) -> RunOutcome:
+def run_st(draw: st.DrawFn, statuses: Sequence[str] = MOSTLY_FINISHED) -> Evidence:
     status = draw(st.sampled_from(statuses))
     end = draw(st.one_of(st.none(), minutes.map(at))) if status != "finished" else None
     if status == "finished":
         end = draw(minutes.map(at))
-    return RunOutcome(run_id="", status=status, end_time=end, value=draw(values))
+    return Evidence(run_id="", status=RunStatus(status), end_time=end, value=draw(values))
 
 
-def with_ids(runs: list[RunOutcome], ids: list[str]) -> list[RunOutcome]:
+def with_ids(runs: list[Evidence], ids: list[str]) -> list[Evidence]:
     return [replace(r, run_id=i) for r, i in zip(runs, ids, strict=True)]
 
 
 @st.composite
-def runs_st(draw: st.DrawFn, max_size: int = 8) -> list[RunOutcome]:
+def runs_st(draw: st.DrawFn, max_size: int = 8) -> list[Evidence]:
     runs = draw(st.lists(run_st(), max_size=max_size))
     # Ids in an order unrelated to the list order or to the end times.
     ids = draw(
@@ -180,14 +181,14 @@ nows = st.integers(0, 6).map(at)
 
 @PROPERTY
 @given(criteria_st(), runs_st(), nows)
-def test_matches_the_reference(criteria: Criteria, runs: list[RunOutcome], now: datetime) -> None:
+def test_matches_the_reference(criteria: Criteria, runs: list[Evidence], now: datetime) -> None:
     assert summary(compute_verdict(criteria, runs, now)) == reference(criteria, runs, now)
 
 
 @PROPERTY
 @given(criteria_st(), runs_st(), nows, st.randoms(use_true_random=False))
 def test_invariant_to_the_order_of_runs(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime, rnd: random.Random
+    criteria: Criteria, runs: list[Evidence], now: datetime, rnd: random.Random
 ) -> None:
     shuffled = list(runs)
     rnd.shuffle(shuffled)
@@ -198,7 +199,7 @@ def test_invariant_to_the_order_of_runs(
 @PROPERTY
 @given(criteria_st(), runs_st(), nows)
 def test_supported_rests_on_an_eligible_run_that_meets_the_bar(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime
+    criteria: Criteria, runs: list[Evidence], now: datetime
 ) -> None:
     result = compute_verdict(criteria, runs, now)
     if result.verdict is not Verdict.SUPPORTED:
@@ -218,7 +219,7 @@ def test_supported_rests_on_an_eligible_run_that_meets_the_bar(
 @PROPERTY
 @given(criteria_st(), runs_st(), nows)
 def test_open_means_time_left_and_no_eligible_run_meets_the_bar(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime
+    criteria: Criteria, runs: list[Evidence], now: datetime
 ) -> None:
     result = compute_verdict(criteria, runs, now)
     if result.verdict is not Verdict.OPEN:
@@ -242,7 +243,7 @@ def test_open_means_time_left_and_no_eligible_run_meets_the_bar(
 @PROPERTY
 @given(criteria_st(), runs_st(), nows)
 def test_refuted_is_decided_no_later_than_now_and_the_time_box(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime
+    criteria: Criteria, runs: list[Evidence], now: datetime
 ) -> None:
     result = compute_verdict(criteria, runs, now)
     if result.verdict is not Verdict.REFUTED:
@@ -257,7 +258,7 @@ def test_refuted_is_decided_no_later_than_now_and_the_time_box(
 @PROPERTY
 @given(criteria_st(), runs_st(), nows, st.integers(1, 30))
 def test_a_decided_verdict_is_stable_as_time_passes(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime, later: int
+    criteria: Criteria, runs: list[Evidence], now: datetime, later: int
 ) -> None:
     first = compute_verdict(criteria, runs, now)
     if first.verdict is Verdict.OPEN:
@@ -273,7 +274,7 @@ def test_a_decided_verdict_is_stable_as_time_passes(
     nows,
 )
 def test_runs_that_did_not_finish_never_change_the_result(
-    criteria: Criteria, runs: list[RunOutcome], others: list[RunOutcome], now: datetime
+    criteria: Criteria, runs: list[Evidence], others: list[Evidence], now: datetime
 ) -> None:
     noise = with_ids(others, [f"zz_other_{i}" for i in range(len(others))])
     # Give some of them a value that would meet any bar, had they finished.
@@ -286,7 +287,7 @@ def test_runs_that_did_not_finish_never_change_the_result(
 @PROPERTY
 @given(criteria_st(), runs_st(), nows, st.sampled_from([None, math.nan]))
 def test_missing_and_nan_values_never_support(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime, blank: float | None
+    criteria: Criteria, runs: list[Evidence], now: datetime, blank: float | None
 ) -> None:
     blanked = [replace(r, value=blank) for r in runs]
     result = compute_verdict(criteria, blanked, now)
@@ -307,7 +308,9 @@ def test_kill_after_runs_refutes_at_the_kth_finished_run(
     # the kill bar is the threshold itself, so the k-th finished run refutes.
     bar = 5.0 if cmp in (Comparator.GE, Comparator.GT) else -1.0
     criteria = Criteria("auc", cmp, bar, kill_after_runs=k)
-    runs = [RunOutcome(f"run_{i:02}", "finished", at(i + 1), v) for i, v in enumerate(weak_values)]
+    runs = [
+        Evidence(f"run_{i:02}", RunStatus.FINISHED, at(i + 1), v) for i, v in enumerate(weak_values)
+    ]
     result = compute_verdict(criteria, runs, at(60))
     if len(runs) < k:
         assert result.verdict is Verdict.OPEN
@@ -326,7 +329,9 @@ def test_kill_threshold_below_the_bar_only_kills_hopeless_hypotheses(
 ) -> None:
     # Supported at >= 10, killed after k runs unless one reached at least 5.
     criteria = Criteria("auc", Comparator.GE, 10.0, kill_after_runs=k, kill_threshold=5.0)
-    runs = [RunOutcome(f"run_{i:02}", "finished", at(i + 1), v) for i, v in enumerate(observed)]
+    runs = [
+        Evidence(f"run_{i:02}", RunStatus.FINISHED, at(i + 1), v) for i, v in enumerate(observed)
+    ]
     result = compute_verdict(criteria, runs, at(60))
     if len(runs) < k:
         assert result.verdict is Verdict.OPEN
@@ -341,7 +346,7 @@ def test_kill_threshold_below_the_bar_only_kills_hopeless_hypotheses(
 @PROPERTY
 @given(criteria_st(), runs_st(), nows)
 def test_runs_ending_after_now_or_after_the_time_box_do_not_count(
-    criteria: Criteria, runs: list[RunOutcome], now: datetime
+    criteria: Criteria, runs: list[Evidence], now: datetime
 ) -> None:
     end = criteria.time_box_end
     counted = [

@@ -20,7 +20,6 @@ from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning import service as planning
 from loopwise.planning.models import (
     Comparator,
-    Evidence,
     Hypothesis,
     ItemKind,
     Verdict,
@@ -28,9 +27,9 @@ from loopwise.planning.models import (
 )
 from loopwise.planning.schemas import HypothesisCreate, ItemCreate
 from loopwise.planning.tables import HypothesisRow, HypothesisRunRow, WorkItemRow
-from loopwise.planning.verdict import Criteria, RunOutcome, VerdictResult, compute_verdict
+from loopwise.planning.verdict import Criteria, VerdictResult, compute_verdict
 from loopwise.tracking import service as tracking
-from loopwise.tracking.models import RunEvidenceChanged, RunTagged
+from loopwise.tracking.models import Evidence, RunEvidenceChanged, RunOffered, RunTagged
 
 
 def _criteria(h: HypothesisRow) -> Criteria:
@@ -59,11 +58,7 @@ def _refresh(ctx: Context, h: HypothesisRow) -> VerdictResult:
     # the server's must not have its finished runs ignored until someone looks again.
     ends = [e.end_time for e in evidence if e.end_time is not None]
     now = max([ctx.clock.now(), *ends])
-    result = compute_verdict(
-        _criteria(h),
-        [RunOutcome(e.run_id, e.status, e.end_time, e.value) for e in evidence],
-        now,
-    )
+    result = compute_verdict(_criteria(h), evidence, now)
     changed = (
         result.verdict.value != h.verdict
         or result.run_id != h.verdict_run_id
@@ -275,6 +270,12 @@ def on_run_tagged(ctx: Context, event: RunTagged) -> None:
     for key in (k.strip() for k in event.value.split(",")):
         if key:
             link_runs(ctx, key, [event.run_id])
+
+
+def on_run_offered(ctx: Context, event: RunOffered) -> None:
+    """Event handler: a run was created to test these hypotheses; unknown keys refuse it."""
+    for key in event.hypothesis_keys:
+        link_runs(ctx, key, [event.run_id])
 
 
 def refresh_due(ctx: Context) -> int:

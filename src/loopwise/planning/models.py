@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from loopwise.core.types import JsonFloat
+from loopwise.tracking.models import Evidence
 
 
 class Phase(StrEnum):
@@ -159,17 +160,6 @@ class WorkItem:
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One linked run as seen by a hypothesis."""
-
-    run_id: str
-    run_name: str
-    status: str
-    end_time: datetime | None
-    value: JsonFloat | None
-
-
-@dataclass(frozen=True)
 class Hypothesis:
     item: WorkItem
     statement: str
@@ -186,7 +176,7 @@ class Hypothesis:
     verdict_value: JsonFloat | None
     verdict_at: datetime | None
     verdict_reason: str
-    evidence: tuple[Evidence, ...] = field(default=())
+    evidence: tuple[Evidence, ...] = field(default=())  # tracking's type: runs as evidence
 
 
 # --- board, Definition of Done, cycles, milestones, risks, RACI -------------------------

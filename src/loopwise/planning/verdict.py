@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from loopwise.planning.models import Comparator, Verdict
-
-FINISHED = "finished"
+from loopwise.tracking.models import Evidence, RunStatus
 
 
 @dataclass(frozen=True)
@@ -36,14 +35,6 @@ class Criteria:
     time_box_end: datetime | None = None
     kill_after_runs: int | None = None
     kill_threshold: float | None = None
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    run_id: str
-    status: str
-    end_time: datetime | None
-    value: float | None
 
 
 @dataclass(frozen=True)
@@ -63,21 +54,21 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
-def compute_verdict(criteria: Criteria, runs: Iterable[RunOutcome], now: datetime) -> VerdictResult:
+def compute_verdict(criteria: Criteria, runs: Iterable[Evidence], now: datetime) -> VerdictResult:
     key, cmp, bar = criteria.metric_key, criteria.comparator, criteria.threshold
     end = criteria.time_box_end
     finished = sorted(
         (
             r
             for r in runs
-            if r.status == FINISHED
+            if r.status is RunStatus.FINISHED
             and r.end_time is not None
             and r.end_time <= now
             and (end is None or r.end_time <= end)
         ),
         key=lambda r: (r.end_time, r.run_id),
     )
-    best: RunOutcome | None = None
+    best: Evidence | None = None
     for count, run in enumerate(finished, start=1):
         if _usable(run.value):
             assert run.value is not None

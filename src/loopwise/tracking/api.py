@@ -12,7 +12,6 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from loopwise.core.errors import InvalidInput, TooLarge
-from loopwise.planning import hypotheses
 from loopwise.tracking import artifacts, series, service
 from loopwise.tracking.models import ArtifactInfo, Experiment, MetricPoint, Run, RunStatus
 from loopwise.tracking.schemas import (
@@ -47,10 +46,7 @@ def create_experiment(key: str, body: ExperimentCreate, caller: CallerDep) -> Ex
 def create_run(key: str, body: RunCreate, caller: CallerDep) -> Run:
     """Start a run; ``hypotheses`` links it as evidence in the same transaction."""
     with caller.write() as ctx:
-        run = service.create_run(ctx, key, body)
-        for item_key in body.hypotheses:
-            hypotheses.link_runs(ctx, item_key, [run.id])
-        return run
+        return service.create_run(ctx, key, body)
 
 
 @router.get("/projects/{key}/runs")

@@ -23,6 +23,18 @@ class RunStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One run as evidence for a hypothesis: how it ended and its latest value of the
+    hypothesis's metric (None when never logged). The verdict reads only these."""
+
+    run_id: str
+    status: RunStatus
+    end_time: datetime | None
+    value: JsonFloat | None
+    run_name: str = ""
+
+
+@dataclass(frozen=True)
 class Experiment:
     id: str
     project_id: str
@@ -102,6 +114,14 @@ class RunTagged:
     run_id: str
     key: str
     value: str
+
+
+@dataclass(frozen=True)
+class RunOffered:
+    """Published when a run is created to test the hypotheses named by their keys."""
+
+    run_id: str
+    hypothesis_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,15 @@ from loopwise.core.ids import new_id
 from loopwise.db import driver
 from loopwise.db.insert import insert_missing
 from loopwise.planning import service as planning
-from loopwise.planning.models import Evidence
 from loopwise.tracking import ingest, search
 from loopwise.tracking.models import (
     RUN_FIELDS,
+    Evidence,
     Experiment,
     MetricPoint,
     Run,
     RunEvidenceChanged,
+    RunOffered,
     RunPage,
     RunStatus,
     RunTagged,
@@ -262,6 +263,8 @@ def create_run(ctx: Context, project_key: str, data: RunCreate) -> Run:
     ctx.session.flush()
     _write_params(ctx, row, data.params)
     _write_tags(ctx, row, data.tags)
+    if data.hypotheses:  # planning links them in this transaction (or refuses the run)
+        ctx.publish(RunOffered(row.id, tuple(data.hypotheses)))
     return _assemble(ctx, [row])[0]
 
 
@@ -520,7 +523,7 @@ def evidence(ctx: Context, run_ids: Sequence[str], metric_key: str) -> list[Evid
     rows = ctx.session.scalars(
         select(RunRow).where(RunRow.id.in_(run_ids)).order_by(RunRow.start_time, RunRow.id)
     )
-    return [Evidence(r.id, r.name, r.status, r.end_time, values.get(r.id)) for r in rows]
+    return [Evidence(r.id, RunStatus(r.status), r.end_time, values.get(r.id), r.name) for r in rows]
 
 
 def run_counts(ctx: Context, project_ids: Collection[str]) -> dict[str, int]:
