@@ -38,9 +38,11 @@ from loopwise.core.limits import (
 )
 from loopwise.tracking.tables import LatestMetricRow, ParamRow, RunRow, TagRow
 
+# Each number splits its digits one way only (``\d+\.?\d*`` could split a run of n digits
+# n ways and retried each when the lookahead failed: 16,000 digits then a letter took 4 s).
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
+        (?P<num>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
       | '(?P<sq>(?:[^'\\]|\\.)*)'
       | "(?P<dq>(?:[^"\\]|\\.)*)"
       | `(?P<bq>[^`]*)`
