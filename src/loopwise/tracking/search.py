@@ -145,6 +145,13 @@ class _Parser:
         self.i += 1
         return tok
 
+    def symbol(self, text: str) -> bool:
+        tok = self.peek()
+        if tok and tok.kind == "op" and tok.text == text:
+            self.i += 1
+            return True
+        return False
+
     def word(self, *options: str) -> bool:
         tok = self.peek()
         if tok and tok.kind == "word" and tok.text.upper() in options:
@@ -206,13 +213,13 @@ class _Parser:
         return Clause(entity, key, tok.text, self.value())
 
     def values(self) -> tuple[str, ...]:
-        if self.take().text != "(":
+        if not self.symbol("("):
             raise InvalidInput("IN needs a parenthesised list")
         out = [str(self.value())]
-        while (tok := self.take()).text == ",":
+        while self.symbol(","):
             out.append(str(self.value()))
-        if tok.text != ")":
-            raise InvalidInput("unclosed IN list")
+        if not self.symbol(")"):
+            raise InvalidInput("unclosed IN list: expected , or )")
         return tuple(out)
 
 
