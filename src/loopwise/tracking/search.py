@@ -195,6 +195,12 @@ class _Parser:
             return tok.text
         raise InvalidInput(f"expected a number or a quoted string, got {tok.text!r}")
 
+    def string(self) -> str:
+        tok = self.take()
+        if tok.kind in ("str", "qstr"):
+            return tok.text
+        raise InvalidInput(f"IN lists hold quoted strings, got {tok.text!r}")
+
     def clause(self) -> Clause:
         entity, key = self.identifier()
         if self.word("NOT"):
@@ -215,9 +221,11 @@ class _Parser:
     def values(self) -> tuple[str, ...]:
         if not self.symbol("("):
             raise InvalidInput("IN needs a parenthesised list")
-        out = [str(self.value())]
+        if self.symbol(")"):
+            raise InvalidInput("an IN list needs at least one value")
+        out = [self.string()]
         while self.symbol(","):
-            out.append(str(self.value()))
+            out.append(self.string())
         if not self.symbol(")"):
             raise InvalidInput("unclosed IN list: expected , or )")
         return tuple(out)
