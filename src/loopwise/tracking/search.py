@@ -183,7 +183,13 @@ class _Parser:
                 and p.text == "."
             ):
                 self.i += 1
-                key += "." + self.take().text
+                part = self.take()
+                if part.kind not in ("word", "num"):
+                    raise InvalidInput(
+                        f"expected the rest of the key after {first.text}.{key}., got "
+                        f"{part.text!r} (a key with other characters is quoted: `a.(b)`)"
+                    )
+                key += "." + part.text
             return entity, key
         return "attribute", first.text
 
