@@ -278,6 +278,12 @@ def _check(c: Clause) -> None:
             raise InvalidInput(f"{c.key} compares with a number of milliseconds")
         if c.key in ("start_time", "end_time"):
             _millis(c.value)  # out-of-calendar times are a filter mistake, found here
+        elif c.op not in ("IN", "NOT IN") and (
+            c.op not in _STRING_OPS or not isinstance(c.value, str)
+        ):
+            raise InvalidInput(
+                f"{c.key} compares with a quoted string and = != LIKE ILIKE IN or NOT IN"
+            )
 
 
 def parse_order(items: Sequence[str]) -> list[Order]:
