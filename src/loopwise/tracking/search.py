@@ -483,7 +483,8 @@ def decode_token(token: object) -> int:
         raise InvalidInput("invalid page token")
     try:
         offset = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
-    except (ValueError, KeyError, TypeError) as exc:
+    # OverflowError: {"offset": 1e400} is infinite; RecursionError: JSON nested deep
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise InvalidInput("invalid page token") from exc
     if not 0 <= offset <= INT64_MAX:
         raise InvalidInput("invalid page token")
