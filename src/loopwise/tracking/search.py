@@ -38,9 +38,11 @@ from loopwise.core.limits import (
 )
 from loopwise.tracking.tables import LatestMetricRow, ParamRow, RunRow, TagRow
 
+# Each number splits its digits one way only (``\d+\.?\d*`` could split a run of n digits
+# n ways and retried each when the lookahead failed: 16,000 digits then a letter took 4 s).
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
+        (?P<num>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
       | '(?P<sq>(?:[^'\\]|\\.)*)'
       | "(?P<dq>(?:[^"\\]|\\.)*)"
       | `(?P<bq>[^`]*)`
@@ -143,6 +145,13 @@ class _Parser:
         self.i += 1
         return tok
 
+    def symbol(self, text: str) -> bool:
+        tok = self.peek()
+        if tok and tok.kind == "op" and tok.text == text:
+            self.i += 1
+            return True
+        return False
+
     def word(self, *options: str) -> bool:
         tok = self.peek()
         if tok and tok.kind == "word" and tok.text.upper() in options:
@@ -174,7 +183,13 @@ class _Parser:
                 and p.text == "."
             ):
                 self.i += 1
-                key += "." + self.take().text
+                part = self.take()
+                if part.kind not in ("word", "num"):
+                    raise InvalidInput(
+                        f"expected the rest of the key after {first.text}.{key}., got "
+                        f"{part.text!r} (a key with other characters is quoted: `a.(b)`)"
+                    )
+                key += "." + part.text
             return entity, key
         return "attribute", first.text
 
@@ -185,6 +200,12 @@ class _Parser:
         if tok.kind in ("str", "qstr"):
             return tok.text
         raise InvalidInput(f"expected a number or a quoted string, got {tok.text!r}")
+
+    def string(self) -> str:
+        tok = self.take()
+        if tok.kind in ("str", "qstr"):
+            return tok.text
+        raise InvalidInput(f"IN lists hold quoted strings, got {tok.text!r}")
 
     def clause(self) -> Clause:
         entity, key = self.identifier()
@@ -204,13 +225,15 @@ class _Parser:
         return Clause(entity, key, tok.text, self.value())
 
     def values(self) -> tuple[str, ...]:
-        if self.take().text != "(":
+        if not self.symbol("("):
             raise InvalidInput("IN needs a parenthesised list")
-        out = [str(self.value())]
-        while (tok := self.take()).text == ",":
-            out.append(str(self.value()))
-        if tok.text != ")":
-            raise InvalidInput("unclosed IN list")
+        if self.symbol(")"):
+            raise InvalidInput("an IN list needs at least one value")
+        out = [self.string()]
+        while self.symbol(","):
+            out.append(self.string())
+        if not self.symbol(")"):
+            raise InvalidInput("unclosed IN list: expected , or )")
         return tuple(out)
 
 
@@ -255,6 +278,12 @@ def _check(c: Clause) -> None:
             raise InvalidInput(f"{c.key} compares with a number of milliseconds")
         if c.key in ("start_time", "end_time"):
             _millis(c.value)  # out-of-calendar times are a filter mistake, found here
+        elif c.op not in ("IN", "NOT IN") and (
+            c.op not in _STRING_OPS or not isinstance(c.value, str)
+        ):
+            raise InvalidInput(
+                f"{c.key} compares with a quoted string and = != LIKE ILIKE IN or NOT IN"
+            )
 
 
 def parse_order(items: Sequence[str]) -> list[Order]:
@@ -454,7 +483,8 @@ def decode_token(token: object) -> int:
         raise InvalidInput("invalid page token")
     try:
         offset = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
-    except (ValueError, KeyError, TypeError) as exc:
+    # OverflowError: {"offset": 1e400} is infinite; RecursionError: JSON nested deep
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise InvalidInput("invalid page token") from exc
     if not 0 <= offset <= INT64_MAX:
         raise InvalidInput("invalid page token")
