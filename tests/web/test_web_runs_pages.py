@@ -143,7 +143,7 @@ def test_paging_keeps_the_query(
         ({"filter": "colour = 'red'"}, "Filter: unknown attribute 'colour'"),
         ({"filter": "metrics.acc > 0.9 or metrics.acc < 0.1"}, "Filter: expected AND, got 'or'"),
         ({"filter": "metrics.acc >"}, "Filter: the filter ends too early"),
-        ({"filter": "params.x IN ('a'"}, "Filter: the filter ends too early"),
+        ({"filter": "params.x IN ('a'"}, "Filter: unclosed IN list: expected , or )"),
         ({"filter": "attributes.start_time > 1e20"}, "Filter: a time is out of range"),
         ({"filter": "attributes.start_time > 1e400"}, "Filter: a time is out of range"),
         ({"filter": "params.x = 'a\x00b'"}, "Filter: contains a NUL character"),
