@@ -484,11 +484,13 @@ def _register_groups() -> None:
     from loopwise.mlflow_compat import cli as mlflow_cli
     from loopwise.planning import board_cli, register_cli
     from loopwise.planning import cli as planning_cli
+    from loopwise.projects import cli as projects_cli
     from loopwise.registry import cli as registry_cli
     from loopwise.tracking import cli as tracking_cli
 
     modules = (
         db_cli,
+        projects_cli,
         planning_cli,
         board_cli,
         register_cli,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from loopwise import Client
-from loopwise.planning.tables import ProjectRow
+from loopwise.projects.tables import ProjectRow
 from loopwise.tracking.tables import ExperimentRow, RunRow
 
 mlflow = pytest.importorskip("mlflow")

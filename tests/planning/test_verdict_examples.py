@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from loopwise.planning.models import Comparator, Verdict
+from loopwise.planning.models import Verdict
 from loopwise.planning.verdict import Criteria, compute_verdict
+from loopwise.projects.models import Comparator
 from loopwise.tracking.models import Evidence, RunStatus
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

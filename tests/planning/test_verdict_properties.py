@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from loopwise.planning.models import Comparator, Verdict
+from loopwise.planning.models import Verdict
 from loopwise.planning.verdict import Criteria, VerdictResult, compute_verdict
+from loopwise.projects.models import Comparator
 from loopwise.tracking.models import Evidence, RunStatus
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

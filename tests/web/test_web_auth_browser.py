@@ -13,8 +13,8 @@ import loopwise
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Actor
-from loopwise.planning import service as planning
-from loopwise.planning.schemas import ProjectCreate
+from loopwise.projects import service as projects
+from loopwise.projects.schemas import ProjectCreate
 from loopwise.web.deps import SESSION_COOKIE
 
 pytestmark = [
@@ -44,7 +44,7 @@ def admin_token(auth_app: FastAPI) -> str:
         accounts.create_user(session, state.clock, "olga", password=PASSWORD)
         _token, secret = accounts.create_token(session, state.clock, alice.id, "sdk")
     with state.context(Actor(alice.id, alice.username, is_admin=True), write=True) as ctx:
-        project = planning.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
+        project = projects.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
         accounts.set_member(ctx, project.id, "victor", Role.VIEWER)
     return secret
 

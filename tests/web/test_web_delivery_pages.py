@@ -24,8 +24,8 @@ from loopwise import Client
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Actor
-from loopwise.planning import service as planning
-from loopwise.planning.schemas import ProjectCreate
+from loopwise.projects import service as projects
+from loopwise.projects.schemas import ProjectCreate
 
 PASSWORD = "correct horse battery"
 
@@ -561,7 +561,7 @@ def auth_api(auth_app: FastAPI, frame: pd.DataFrame) -> Iterator[TestClient]:
         accounts.create_user(session, state.clock, "carol", password=PASSWORD)
         _token, secret = accounts.create_token(session, state.clock, alice.id, "sdk")
     with state.context(Actor(alice.id, alice.username, is_admin=True), write=True) as ctx:
-        project = planning.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
+        project = projects.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
         accounts.set_member(ctx, project.id, "victor", Role.VIEWER)
         accounts.set_member(ctx, project.id, "carol", Role.CONTRIBUTOR)
     with TestClient(auth_app, raise_server_exceptions=False) as http:

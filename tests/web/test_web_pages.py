@@ -18,8 +18,8 @@ from loopwise import Client
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Actor
-from loopwise.planning import service as planning
-from loopwise.planning.schemas import ProjectCreate
+from loopwise.projects import service as projects
+from loopwise.projects.schemas import ProjectCreate
 from loopwise.web.deps import SESSION_COOKIE
 from loopwise.web.pages import safe_next
 
@@ -299,7 +299,7 @@ def auth_api(auth_app: FastAPI) -> Iterator[TestClient]:
         accounts.create_user(session, state.clock, "carol", password=PASSWORD)
         accounts.create_user(session, state.clock, "olga", password=PASSWORD)
     with state.context(Actor(alice.id, alice.username, is_admin=True), write=True) as ctx:
-        project = planning.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
+        project = projects.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
         accounts.set_member(ctx, project.id, "victor", Role.VIEWER)
         accounts.set_member(ctx, project.id, "carol", Role.CONTRIBUTOR)
     with TestClient(auth_app, raise_server_exceptions=False) as http:

@@ -27,8 +27,10 @@ from loopwise.core.context import Actor
 from loopwise.core.ids import new_id
 from loopwise.planning import board
 from loopwise.planning import service as planning
-from loopwise.planning.schemas import ItemCreate, ProjectCreate
+from loopwise.planning.schemas import ItemCreate
 from loopwise.planning.tables import HypothesisRow, WorkItemEventRow, WorkItemRow
+from loopwise.projects import service as projects
+from loopwise.projects.schemas import ProjectCreate
 
 PASSWORD = "correct horse battery"
 
@@ -625,7 +627,7 @@ def auth_api(auth_app: FastAPI) -> Iterator[TestClient]:
             accounts.create_user(session, state.clock, name, password=PASSWORD)
     admin = Actor(alice.id, alice.username, is_admin=True)
     with state.context(admin, write=True) as ctx:
-        project = planning.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
+        project = projects.create_project(ctx, ProjectCreate(key="FRAUD", name="Card fraud"))
         accounts.set_member(ctx, project.id, "victor", Role.VIEWER)
         accounts.set_member(ctx, project.id, "carol", Role.CONTRIBUTOR)
         planning.create_item(ctx, "FRAUD", ItemCreate(title="Rules baseline"))
@@ -706,7 +708,7 @@ def bulk_items(app: FastAPI, key: str, n: int) -> None:
     statuses = ["backlog", "ready", "in_progress", "review", "done", "killed"]
     now = state.clock.now()
     with state.context(Actor("system", "system", is_admin=True), write=True) as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         items, events, hyps = [], [], []
         for i in range(1, n + 1):
             item_id = new_id("wi")

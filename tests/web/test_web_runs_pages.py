@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from loopwise import Client
 from loopwise.core.clock import FrozenClock
-from loopwise.planning import service as planning
-from loopwise.planning.schemas import ProjectCreate
+from loopwise.projects import service as projects
+from loopwise.projects.schemas import ProjectCreate
 from loopwise.tracking import ingest
 from loopwise.tracking import pages as tracking_pages
 from loopwise.tracking import service as tracking
@@ -280,7 +280,7 @@ def seed_runs(app: FastAPI, count: int) -> None:
     actor = state.ensure_local_actor()
     base = state.clock.now()
     with state.context(actor, write=True) as ctx:
-        project = planning.create_project(ctx, ProjectCreate(key="BIG", name="Big"))
+        project = projects.create_project(ctx, ProjectCreate(key="BIG", name="Big"))
         experiments = [tracking.get_or_create_experiment(ctx, "BIG", f"exp-{k}") for k in range(3)]
         runs, params, points = [], [], []
         for i in range(count):

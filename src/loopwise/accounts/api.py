@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from loopwise.accounts import service
-from loopwise.accounts.models import Membership, Token, User, parse_duration
-from loopwise.accounts.schemas import LoginIn, MemberSet, TokenCreate, TokenCreated, UserCreate
+from loopwise.accounts.models import Token, User, parse_duration
+from loopwise.accounts.schemas import LoginIn, TokenCreate, TokenCreated, UserCreate
 from loopwise.core.context import Actor
-from loopwise.planning import service as planning
 from loopwise.web.deps import SESSION_COOKIE, CallerDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -80,22 +79,3 @@ def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
 def revoke_token(token_id: str, caller: CallerDep) -> None:
     with caller.write() as ctx:
         service.revoke_token(ctx, token_id)
-
-
-@router.get("/projects/{key}/members")
-def list_members(key: str, caller: CallerDep) -> list[Membership]:
-    with caller.read() as ctx:
-        return service.list_members(ctx, planning.resolve_project(ctx, key).id)
-
-
-@router.put("/projects/{key}/members")
-def set_member(key: str, body: MemberSet, caller: CallerDep) -> Membership:
-    with caller.write() as ctx:
-        project = planning.resolve_project(ctx, key)
-        return service.set_member(ctx, project.id, body.username, body.role)
-
-
-@router.delete("/projects/{key}/members/{username}", status_code=204)
-def remove_member(key: str, username: str, caller: CallerDep) -> None:
-    with caller.write() as ctx:
-        service.remove_member(ctx, planning.resolve_project(ctx, key).id, username)

@@ -1,4 +1,4 @@
-"""``loopwise user|token|member``: accounts from the command line.
+"""``loopwise user|token``: accounts from the command line.
 
 Parse -> accounts service -> print. The CLI acts as the local workspace admin.
 """
@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loopwise.accounts import service
-from loopwise.accounts.models import Membership, Role, Token, User, parse_duration
-from loopwise.accounts.schemas import MemberSet, TokenCreate, TokenCreated, UserCreate
-from loopwise.planning import service as planning
+from loopwise.accounts.models import Token, User, parse_duration
+from loopwise.accounts.schemas import TokenCreate, TokenCreated, UserCreate
 
 if TYPE_CHECKING:
     from loopwise.cli import CliEnv
@@ -21,15 +20,12 @@ user_app = typer.Typer(name="user", help="Workspace users.", no_args_is_help=Tru
 token_app = typer.Typer(
     name="token", help="API tokens for the SDK and scripts.", no_args_is_help=True
 )
-member_app = typer.Typer(
-    name="member", help="Project members and their roles.", no_args_is_help=True
-)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def groups() -> list[typer.Typer]:
-    return [user_app, token_app, member_app]
+    return [user_app, token_app]
 
 
 def _env(ctx: typer.Context) -> CliEnv:
@@ -162,47 +158,4 @@ def list_tokens(
         list[Token],
         as_json=as_json,
         render=lambda: env.table(["ID", "Name", "Created", "Expires", "Last used", "State"], rows),
-    )
-
-
-# --- members ---------------------------------------------------------------------------
-
-
-@member_app.command("set")
-def set_member(
-    ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project key.")],
-    user: Annotated[str, typer.Argument(help="Username.")],
-    role: Annotated[Role, typer.Argument(help="viewer < contributor < maintainer < admin.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Add a user to a project, or change their role."""
-    env = _env(ctx)
-    data = MemberSet(username=user, role=role)
-    with env.write() as c:
-        project_id = planning.resolve_project(c, project).id
-        membership = service.set_member(c, project_id, data.username, data.role)
-    env.emit(
-        membership,
-        Membership,
-        as_json=as_json,
-        render=lambda: f"{membership.username} is {membership.role.value} on {project.upper()}",
-    )
-
-
-@member_app.command("list")
-def list_members(
-    ctx: typer.Context,
-    project: Annotated[str, typer.Argument(help="Project key.")],
-    as_json: JsonOption = False,
-) -> None:
-    """List a project's members and roles."""
-    env = _env(ctx)
-    with env.read() as c:
-        members = service.list_members(c, planning.resolve_project(c, project).id)
-    env.emit(
-        members,
-        list[Membership],
-        as_json=as_json,
-        render=lambda: env.table(["User", "Role"], [(m.username, m.role.value) for m in members]),
     )

@@ -38,7 +38,7 @@ from loopwise.data.schemas import (
     MetaIn,
     RunDatasetIn,
 )
-from loopwise.planning import service as planning
+from loopwise.projects import service as projects
 from loopwise.web.deps import Caller, CallerDep
 
 router = APIRouter(prefix="/api/v1", tags=["data"])
@@ -148,7 +148,7 @@ _UPLOAD_FORM = {  # the form is read by the handler (after the role check), so s
 
 def _may_upload(caller: Caller, key: str) -> None:
     with caller.read() as ctx:
-        planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+        projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
 
 
 @router.post(

@@ -22,7 +22,7 @@ from loopwise.data import io, service
 from loopwise.data.api import register_upload, spooled
 from loopwise.data.models import DataFormat, DatasetVersion, PersonalData, Readiness
 from loopwise.data.schemas import MetaIn
-from loopwise.planning import service as planning
+from loopwise.projects import service as projects
 from loopwise.registry import evaluations
 from loopwise.tracking import service as tracking
 from loopwise.web.deps import Caller
@@ -105,7 +105,7 @@ def _datasets_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         datasets = service.list_datasets(ctx, project.key)
         latest = service.latest_versions(ctx, project.key)
@@ -195,7 +195,7 @@ def _upload_file(upload: object) -> tuple[UploadFile | None, DataFormat | None, 
 
 def _require(caller: Caller, key: str, needed: Role) -> str:
     with caller.read() as ctx:
-        return planning.resolve_project(ctx, key, needed).key
+        return projects.resolve_project(ctx, key, needed).key
 
 
 @router.post("/projects/{key}/datasets")
@@ -261,7 +261,7 @@ def _version_page(
 ) -> Response:
     with caller.read() as ctx:
         version = service.get_version(ctx, version_id)
-        project = planning.resolve_project(ctx, version.project_key)
+        project = projects.resolve_project(ctx, version.project_key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         checks = service.leakage_checks(ctx, version.id)
         uses = service.runs_using(ctx, version.id)
@@ -318,7 +318,7 @@ def run_leakage_check(
     values = pick(form, LEAKAGE_FIELDS)
     with caller.read() as ctx:
         version = service.get_version(ctx, version_id)
-        planning.resolve_project(ctx, version.project_key, Role.CONTRIBUTOR)
+        projects.resolve_project(ctx, version.project_key, Role.CONTRIBUTOR)
     columns = {name for name, _ in version.schema}
     ids = [c.strip() for c in values["id_columns"].split(",") if c.strip()]
     errors = []
@@ -359,7 +359,7 @@ def run_leakage_check(
 def _readiness(caller: Caller, version_id: str) -> tuple[Readiness, dict[str, Any]]:
     with caller.read() as ctx:
         report = service.readiness(ctx, version_id)
-        project = planning.resolve_project(ctx, report.version.project_key)
+        project = projects.resolve_project(ctx, report.version.project_key)
         ids = {c.train_version_id for c in report.leakage} | {
             c.eval_version_id for c in report.leakage
         }

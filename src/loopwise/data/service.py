@@ -46,7 +46,8 @@ from loopwise.data.tables import (
 from loopwise.numeric import leakage as nleak
 from loopwise.numeric import profile as nprofile
 from loopwise.planning import service as planning
-from loopwise.planning.models import PermissionStatus
+from loopwise.projects import service as projects
+from loopwise.projects.models import PermissionStatus
 from loopwise.tracking import service as tracking
 
 _PROFILE = TypeAdapter(list[nprofile.ColumnProfile])
@@ -77,7 +78,7 @@ def _dataset(ctx: Context, row: DatasetRow, project_key: str) -> Dataset:
 
 
 def _dataset_row(ctx: Context, project_key: str, name: str, needed: Role) -> tuple[DatasetRow, str]:
-    project = planning.resolve_project(ctx, project_key, needed)
+    project = projects.resolve_project(ctx, project_key, needed)
     row = ctx.session.scalar(
         select(DatasetRow).where(DatasetRow.project_id == project.id, DatasetRow.name == name)
     )
@@ -104,7 +105,7 @@ def create_dataset(
     description: str = "",
     expectations: Sequence[dict[str, Any]] = (),
 ) -> Dataset:
-    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("dataset name must have 1 to 200 characters")
@@ -138,7 +139,7 @@ def set_expectations(
 
 
 def list_datasets(ctx: Context, project_key: str) -> list[Dataset]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     rows = ctx.session.scalars(
         select(DatasetRow).where(DatasetRow.project_id == project.id).order_by(DatasetRow.name)
     )
@@ -198,7 +199,7 @@ def _version_row(
         raise NotFound(f"dataset version {version_id!r} not found")
     ds = ctx.session.get(DatasetRow, row.dataset_id)
     assert ds is not None
-    project = planning.project_by_id(ctx, ds.project_id, needed)
+    project = projects.project_by_id(ctx, ds.project_id, needed)
     return row, ds, project.key
 
 
@@ -219,7 +220,7 @@ def list_versions(ctx: Context, project_key: str, name: str) -> list[DatasetVers
 
 def latest_versions(ctx: Context, project_key: str) -> dict[str, DatasetVersion]:
     """Each dataset's newest version in a project, by dataset id, in one query (list pages)."""
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     newest = (
         select(DatasetVersionRow.dataset_id, func.max(DatasetVersionRow.version).label("v"))
         .join(DatasetRow, DatasetRow.id == DatasetVersionRow.dataset_id)
@@ -585,7 +586,7 @@ def readiness(ctx: Context, version_id: str) -> Readiness:
     row, ds, key = _version_row(ctx, version_id, Role.VIEWER)
     version = _version(row, ds.name, key)
     checks = leakage_checks(ctx, version_id)
-    project = planning.resolve_project(ctx, key)
+    project = projects.resolve_project(ctx, key)
     source = next(
         (s for s in project.charter.data_sources if s.name.lower() == ds.name.lower()), None
     )
@@ -650,5 +651,5 @@ def cited_by(ctx: Context, item_id: str) -> list[DatasetVersion]:
         .where(ItemDatasetRow.item_id == item_id)
         .order_by(ItemDatasetRow.cited_at)
     ).all()
-    keys = planning.project_keys(ctx, {pid for _, _, pid in rows})
+    keys = projects.project_keys(ctx, {pid for _, _, pid in rows})
     return [_version(r, name, keys[pid]) for r, name, pid in rows]

@@ -51,5 +51,6 @@ def import_all_tables() -> None:
     import loopwise.accounts.tables  # noqa: F401
     import loopwise.data.tables  # noqa: F401
     import loopwise.planning.tables  # noqa: F401
+    import loopwise.projects.tables  # noqa: F401
     import loopwise.registry.tables  # noqa: F401
     import loopwise.tracking.tables  # noqa: F401

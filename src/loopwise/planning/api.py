@@ -5,43 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from loopwise.planning import board, hypotheses, service
-from loopwise.planning.models import Hypothesis, ItemEvent, ItemKind, Project, WorkItem
+from loopwise.planning.models import Hypothesis, ItemEvent, ItemKind, WorkItem
 from loopwise.planning.schemas import (
     HypothesisCreate,
     ItemCreate,
     ItemUpdate,
-    ProjectCreate,
-    ProjectUpdate,
     RunLink,
     StatusChange,
 )
 from loopwise.web.deps import CallerDep
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
-
-
-@router.get("/projects")
-def list_projects(caller: CallerDep) -> list[Project]:
-    with caller.read() as ctx:
-        return service.list_projects(ctx)
-
-
-@router.post("/projects", status_code=201)
-def create_project(body: ProjectCreate, caller: CallerDep) -> Project:
-    with caller.write() as ctx:
-        return service.create_project(ctx, body)
-
-
-@router.get("/projects/{key}")
-def get_project(key: str, caller: CallerDep) -> Project:
-    with caller.read() as ctx:
-        return service.resolve_project(ctx, key)
-
-
-@router.patch("/projects/{key}")
-def update_project(key: str, body: ProjectUpdate, caller: CallerDep) -> Project:
-    with caller.write() as ctx:
-        return service.update_project(ctx, key, body)
 
 
 @router.get("/projects/{key}/items")

@@ -40,6 +40,7 @@ from loopwise.planning.tables import (
     WorkItemEventRow,
     WorkItemRow,
 )
+from loopwise.projects import service as projects
 
 CARDS_PER_COLUMN = 200
 
@@ -79,7 +80,7 @@ columns_of = planning.columns_of
 
 
 def get_columns(ctx: Context, project_key: str) -> list[Column]:
-    return columns_of(ctx, planning.resolve_project(ctx, project_key).id)
+    return columns_of(ctx, projects.resolve_project(ctx, project_key).id)
 
 
 def _counts(ctx: Context, project_id: str) -> dict[str, int]:
@@ -93,7 +94,7 @@ def _counts(ctx: Context, project_id: str) -> dict[str, int]:
 
 def set_columns(ctx: Context, project_key: str, columns: Sequence[Column]) -> list[Column]:
     """Replace the workflow. Columns that still hold items cannot be dropped."""
-    project = planning.resolve_project(ctx, project_key, Role.MAINTAINER)
+    project = projects.resolve_project(ctx, project_key, Role.MAINTAINER)
     keys = [c.key for c in columns]
     if len(set(keys)) != len(keys):
         raise InvalidInput("column keys must be unique")
@@ -124,7 +125,7 @@ def set_columns(ctx: Context, project_key: str, columns: Sequence[Column]) -> li
 
 
 def set_wip_limit(ctx: Context, project_key: str, column_key: str, limit: int | None) -> Column:
-    project = planning.resolve_project(ctx, project_key, Role.MAINTAINER)
+    project = projects.resolve_project(ctx, project_key, Role.MAINTAINER)
     cols = columns_of(ctx, project.id)
     if column_key not in {c.key for c in cols}:
         raise InvalidInput(f"no column {column_key!r}; columns: {[c.key for c in cols]}")
@@ -200,7 +201,7 @@ def started_at(
 
 def board(ctx: Context, project_key: str, where: BoardFilter | None = None) -> Board:
     where = where or BoardFilter()
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     cols = columns_of(ctx, project.id)
     counts = _counts(ctx, project.id)
     query = select(WorkItemRow).where(WorkItemRow.project_id == project.id)

@@ -18,21 +18,8 @@ from typer.core import TyperGroup
 from loopwise.core.errors import InvalidInput
 from loopwise.numeric.forecast import HowManyForecast, WhenForecast
 from loopwise.planning import board, cycles, flow, milestones
-from loopwise.planning.models import (
-    Board,
-    Column,
-    Cycle,
-    CycleReport,
-    ItemKind,
-    Milestone,
-    Verdict,
-)
-from loopwise.planning.schemas import (
-    CycleCreate,
-    ItemKeys,
-    MilestoneCreate,
-    WipLimitIn,
-)
+from loopwise.planning.models import Board, Column, Cycle, CycleReport, ItemKind, Milestone, Verdict
+from loopwise.planning.schemas import CycleCreate, ItemKeys, MilestoneCreate, WipLimitIn
 
 if TYPE_CHECKING:
     from loopwise.cli import CliEnv

@@ -22,7 +22,9 @@ from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, LoopwiseError, NotFound
 from loopwise.planning import board, cycles, done
 from loopwise.planning import service as planning
-from loopwise.planning.models import Column, ItemKind, Project, WorkItem
+from loopwise.planning.models import Column, ItemKind, WorkItem
+from loopwise.projects import service as projects
+from loopwise.projects.models import Project
 from loopwise.web.deps import Caller
 from loopwise.web.pages import FormDep, PageCaller, redirect, render, safe_next
 
@@ -103,7 +105,7 @@ def board_page_response(
     if problems:
         where = board.BoardFilter()
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = _role(ctx, project)
         try:
             view = board.board(ctx, project.key, where)
@@ -164,7 +166,7 @@ def board_page(
 @router.post("/projects/{key}/board/wip-limit")
 def set_wip_limit(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
-        project = planning.resolve_project(ctx, key, Role.MAINTAINER)
+        project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     values = {"column": form.get("column", ""), "limit": form.get("limit", "")}
     errors = []
     limit: int | None = None
@@ -210,7 +212,7 @@ def move_item(item_key: str, request: Request, caller: PageCaller, form: FormDep
         with caller.write() as ctx:
             before = planning.get_item(ctx, item_key)
             item = board.move_item(ctx, item_key, to, reason=reason)
-            project = planning.resolve_project(ctx, item.project_key)
+            project = projects.resolve_project(ctx, item.project_key)
             column = _column_name(board.columns_of(ctx, project.id), item.status)
     except LoopwiseError as exc:
         if _wants_json(request):
@@ -247,7 +249,7 @@ def _refused(
     """Without JavaScript: the refusal, and a form to try again with a reason."""
     with caller.read() as ctx:
         item = planning.get_item(ctx, item_key)
-        project = planning.resolve_project(ctx, item.project_key)
+        project = projects.resolve_project(ctx, item.project_key)
         columns = board.columns_of(ctx, project.id)
     return render(
         request,
@@ -293,7 +295,7 @@ def item_page(item_key: str, request: Request, caller: PageCaller) -> Response:
         item = planning.get_item(ctx, item_key)
         if item.kind is ItemKind.HYPOTHESIS:
             return redirect(f"/hypotheses/{item.key}")
-        project = planning.resolve_project(ctx, item.project_key)
+        project = projects.resolve_project(ctx, item.project_key)
         history = planning.item_history(ctx, item.key)
         panel = item_panel(ctx, item, project)
     return render(

@@ -1,4 +1,4 @@
-"""``loopwise project|hypothesis|item``: planning from the command line.
+"""``loopwise hypothesis|item``: planning from the command line.
 
 Parse -> planning service -> print. Command names mirror the service functions.
 """
@@ -6,42 +6,19 @@ Parse -> planning service -> print. Command names mirror the service functions.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.text import Text
 
-from loopwise.core.errors import InvalidInput
 from loopwise.planning import board, done, hypotheses, service
-from loopwise.planning.models import (
-    Comparator,
-    Hypothesis,
-    ItemCheck,
-    ItemEvent,
-    ItemKind,
-    Phase,
-    Project,
-    Verdict,
-    WorkItem,
-)
-from loopwise.planning.schemas import (
-    CharterIn,
-    CheckIn,
-    HypothesisCreate,
-    ItemCreate,
-    ProjectCreate,
-    ProjectUpdate,
-    StatusChange,
-)
+from loopwise.planning.models import Hypothesis, ItemCheck, ItemEvent, ItemKind, Verdict, WorkItem
+from loopwise.planning.schemas import CheckIn, HypothesisCreate, ItemCreate, StatusChange
+from loopwise.projects.models import Comparator
 
 if TYPE_CHECKING:
     from loopwise.cli import CliEnv
 
-project_app = typer.Typer(
-    name="project", help="Projects: charter, phase, and what they hold.", no_args_is_help=True
-)
 hypothesis_app = typer.Typer(
     name="hypothesis",
     help="Hypotheses: a metric bar, a time-box, and a verdict computed from linked runs.",
@@ -57,7 +34,7 @@ ItemArg = Annotated[str, typer.Argument(help="Work item key, e.g. CHURN-12.")]
 
 
 def groups() -> list[typer.Typer]:
-    return [project_app, hypothesis_app, item_app]
+    return [hypothesis_app, item_app]
 
 
 def _env(ctx: typer.Context) -> CliEnv:
@@ -70,126 +47,6 @@ _VERDICT_STYLE = {Verdict.SUPPORTED: "green", Verdict.REFUTED: "red", Verdict.OP
 
 def _verdict(verdict: Verdict) -> Text:
     return Text(verdict.value, style=_VERDICT_STYLE.get(verdict, ""))
-
-
-# --- projects --------------------------------------------------------------------------
-
-
-def _project_rows(env: CliEnv, projects: list[Project]) -> Any:
-    if not projects:
-        return "no projects yet: create one with `loopwise project create KEY NAME`"
-    rows = [(p.key, p.name, p.phase.label, env.when(p.updated_at)) for p in projects]
-    return env.table(["Key", "Name", "Phase", "Updated"], rows)
-
-
-def _project_view(env: CliEnv, project: Project) -> list[Any]:
-    charter = project.charter
-    pairs: list[tuple[str, Any]] = [
-        ("Key", project.key),
-        ("Name", project.name),
-        ("Phase", project.phase.label),
-        ("Created", env.when(project.created_at)),
-    ]
-    if project.description:
-        pairs.append(("Description", project.description))
-    if charter.problem:
-        pairs.append(("Problem", charter.problem))
-    if charter.business_kpi:
-        kpi = charter.business_kpi
-        unit = f" {kpi.unit}" if kpi.unit else ""
-        pairs.append(
-            ("Business KPI", f"{kpi.name}: {env.num(kpi.baseline)} -> {env.num(kpi.target)}{unit}")
-        )
-    if charter.success_metric:
-        sm = charter.success_metric
-        pairs.append(("Success metric", f"{sm.key} {sm.comparator.value} {env.num(sm.threshold)}"))
-    out: list[Any] = [env.fields(pairs)]
-    if charter.constraints:
-        rows = [(c.name, c.value) for c in charter.constraints]
-        out.append(env.table(["Constraint", "Value"], rows, title="Constraints"))
-    if charter.data_sources:
-        rows = [(d.name, d.owner, d.permission.value) for d in charter.data_sources]
-        out.append(env.table(["Data source", "Owner", "Permission"], rows, title="Data sources"))
-    return out
-
-
-@project_app.command("list")
-def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """List the projects."""
-    env = _env(ctx)
-    with env.read() as c:
-        projects = service.list_projects(c)
-    env.emit(projects, list[Project], as_json=as_json, render=lambda: _project_rows(env, projects))
-
-
-@project_app.command("create")
-def create_project(
-    ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="2-10 letters or digits, starting with a letter.")],
-    name: Annotated[str, typer.Argument(help="Display name.")],
-    description: Annotated[str, typer.Option(help="What the project is about.")] = "",
-    phase: Annotated[Phase, typer.Option(help="CRISP-DM phase.")] = Phase.BUSINESS_UNDERSTANDING,
-    problem: Annotated[str | None, typer.Option(help="The charter's problem statement.")] = None,
-    charter: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="JSON file with the charter: problem, business_kpi, success_metric, "
-            "constraints, data_sources.",
-        ),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Create a project; you become its admin."""
-    env = _env(ctx)
-    charter_in = CharterIn()
-    if charter is not None:
-        try:
-            charter_in = CharterIn.model_validate_json(charter.read_bytes())
-        except ValidationError as exc:
-            problems = "; ".join(
-                ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" if e["loc"] else e["msg"]
-                for e in exc.errors()[:3]
-            )
-            raise InvalidInput(f"charter file {charter}: {problems}") from None
-    if problem is not None:
-        charter_in = charter_in.model_copy(update={"problem": problem})
-    data = ProjectCreate(
-        key=key, name=name, description=description, phase=phase, charter=charter_in
-    )
-    with env.write() as c:
-        project = service.create_project(c, data)
-    env.emit(project, Project, as_json=as_json, render=lambda: _project_view(env, project))
-
-
-@project_app.command("show")
-def resolve_project(ctx: typer.Context, key: ProjectArg, as_json: JsonOption = False) -> None:
-    """Show a project and its charter."""
-    env = _env(ctx)
-    with env.read() as c:
-        project = service.resolve_project(c, key)
-    env.emit(project, Project, as_json=as_json, render=lambda: _project_view(env, project))
-
-
-@project_app.command("set-phase")
-def set_phase(
-    ctx: typer.Context,
-    key: ProjectArg,
-    phase: Annotated[Phase, typer.Argument(help="The new CRISP-DM phase.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Move a project to another CRISP-DM phase."""
-    env = _env(ctx)
-    with env.write() as c:
-        project = service.update_project(c, key, ProjectUpdate(phase=phase))
-    env.emit(
-        project,
-        Project,
-        as_json=as_json,
-        render=lambda: f"{project.key} is now in phase {project.phase.label}",
-    )
 
 
 # --- hypotheses ------------------------------------------------------------------------

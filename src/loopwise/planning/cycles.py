@@ -16,13 +16,8 @@ from loopwise.core.limits import INT32_MAX
 from loopwise.planning import board
 from loopwise.planning import service as planning
 from loopwise.planning.models import ColumnCategory, Cycle, CycleReport, Verdict
-from loopwise.planning.tables import (
-    CycleItemRow,
-    CycleRow,
-    ProjectRow,
-    WorkItemEventRow,
-    WorkItemRow,
-)
+from loopwise.planning.tables import CycleItemRow, CycleRow, WorkItemEventRow, WorkItemRow
+from loopwise.projects import service as projects
 
 
 def _cycle(ctx: Context, row: CycleRow, project_key: str) -> Cycle:
@@ -38,7 +33,7 @@ def _cycle(ctx: Context, row: CycleRow, project_key: str) -> Cycle:
 
 
 def _row(ctx: Context, project_key: str, number: int, needed: Role) -> tuple[CycleRow, str]:
-    project = planning.resolve_project(ctx, project_key, needed)
+    project = projects.resolve_project(ctx, project_key, needed)
     row = (
         ctx.session.scalar(
             select(CycleRow).where(CycleRow.project_id == project.id, CycleRow.number == number)
@@ -60,13 +55,11 @@ def create_cycle(
     starts_on: date | None = None,
     days: int | None = None,
 ) -> Cycle:
-    project = planning.resolve_project(ctx, project_key, Role.MAINTAINER)
-    prow = ctx.session.get(ProjectRow, project.id)
-    assert prow is not None
+    project = projects.resolve_project(ctx, project_key, Role.MAINTAINER)
     last = ctx.session.scalar(
         select(CycleRow).where(CycleRow.project_id == project.id).order_by(CycleRow.number.desc())
     )
-    length = days or prow.cycle_days
+    length = days or projects.cycle_days(ctx, project.id)
     if not 1 <= length <= 366:
         raise InvalidInput("a cycle lasts 1 to 366 days")
     start = starts_on or (last.ends_on + timedelta(days=1) if last else ctx.clock.now().date())
@@ -95,7 +88,7 @@ def create_cycle(
 
 
 def list_cycles(ctx: Context, project_key: str) -> list[Cycle]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     rows = ctx.session.scalars(
         select(CycleRow).where(CycleRow.project_id == project.id).order_by(CycleRow.number)
     )

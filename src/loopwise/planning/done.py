@@ -19,6 +19,7 @@ from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning import service as planning
 from loopwise.planning.models import DEFAULT_DONE, DoneCheck, ItemCheck, ItemKind, Verdict
 from loopwise.planning.tables import DoneRuleRow, HypothesisRow, ItemCheckRow, WorkItemRow
+from loopwise.projects import service as projects
 
 RULES = {"verdict_decided", "dataset_cited"}
 _CHECKS = TypeAdapter(list[DoneCheck])
@@ -32,14 +33,14 @@ def template(ctx: Context, project_id: str, kind: ItemKind) -> tuple[DoneCheck, 
 
 
 def templates(ctx: Context, project_key: str) -> dict[ItemKind, tuple[DoneCheck, ...]]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     return {kind: template(ctx, project.id, kind) for kind in ItemKind}
 
 
 def set_template(
     ctx: Context, project_key: str, kind: ItemKind, checks: Sequence[DoneCheck]
 ) -> tuple[DoneCheck, ...]:
-    project = planning.resolve_project(ctx, project_key, Role.MAINTAINER)
+    project = projects.resolve_project(ctx, project_key, Role.MAINTAINER)
     texts = [c.text.strip() for c in checks]
     if any(not t or len(t) > 200 for t in texts) or len(set(texts)) != len(texts):
         raise InvalidInput("each check needs a unique text of 1 to 200 characters")

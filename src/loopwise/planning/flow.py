@@ -19,9 +19,10 @@ from loopwise.core.errors import InvalidInput
 from loopwise.numeric import flow as nflow
 from loopwise.numeric import forecast as nforecast
 from loopwise.planning import board
-from loopwise.planning import service as planning
-from loopwise.planning.models import Column, ColumnCategory, ItemKind, Project, Verdict
+from loopwise.planning.models import Column, ColumnCategory, ItemKind, Verdict
 from loopwise.planning.tables import HypothesisRow, WorkItemEventRow, WorkItemRow
+from loopwise.projects import service as projects
+from loopwise.projects.models import Project
 
 DEFAULT_WINDOW_DAYS = 90
 DATA_MULTIPLIER = 1.5
@@ -43,7 +44,7 @@ class History:
 
 
 def load_history(ctx: Context, project_key: str) -> History:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     cols = tuple(board.columns_of(ctx, project.id))
     items = ctx.session.execute(
         select(WorkItemRow.id, WorkItemRow.key, WorkItemRow.kind, WorkItemRow.created_at).where(

@@ -28,6 +28,7 @@ from loopwise.planning import board, flow, milestones
 from loopwise.planning import service as planning
 from loopwise.planning.models import ColumnCategory, WorkItem
 from loopwise.planning.schemas import MilestoneCreate
+from loopwise.projects import service as projects
 from loopwise.web import flow_charts
 from loopwise.web.deps import Caller
 from loopwise.web.pages import FormDep, PageCaller, pick, redirect, render, validation_messages
@@ -92,7 +93,7 @@ def flow_page(key: str, request: Request, caller: PageCaller, days: str = "") ->
     if days.strip():
         window = whole(days.strip(), "Days", 1, 3650, errors) or DEFAULT_DAYS
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         report = flow.flow_report(ctx, project.key, days=window)
         columns = board.columns_of(ctx, project.id)
     p85 = report.cycle_time_percentiles.get(85)
@@ -197,7 +198,7 @@ def forecast_page(
     if low is not None:
         scope = (low, high) if high is not None and high != low else low
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         history = flow.load_history(ctx, project.key)
         remaining = len(flow.remaining_keys(history))
         if scope is None and not remaining:
@@ -274,7 +275,7 @@ def _milestones_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = planning_role(ctx, project.id)
         rows = [
             (m, milestones.forecast(ctx, m.id, trials=LIST_TRIALS))
@@ -305,7 +306,7 @@ def milestones_page(key: str, request: Request, caller: PageCaller) -> Response:
 @router.post("/projects/{key}/milestones")
 def create_milestone(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
-        project = planning.resolve_project(ctx, key, Role.MAINTAINER)
+        project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     values = pick(form, MILESTONE_FIELDS)
     try:
         data = MilestoneCreate.model_validate(
@@ -357,7 +358,7 @@ def _milestone_page(
     with caller.read() as ctx:
         result = milestones.forecast(ctx, milestone_id, trials=TRIALS)
         m = result.milestone
-        project = planning.resolve_project(ctx, m.project_key)
+        project = projects.resolve_project(ctx, m.project_key)
         role = planning_role(ctx, project.id)
         columns = board.columns_of(ctx, project.id)
         wanted = set(m.item_keys)
@@ -399,7 +400,7 @@ def add_milestone_items(
     keys = item_keys(values["items"])
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
         m = milestones.get_milestone(ctx, milestone_id)
-        planning.resolve_project(ctx, m.project_key, Role.CONTRIBUTOR)
+        projects.resolve_project(ctx, m.project_key, Role.CONTRIBUTOR)
     if not keys:
         return _milestone_page(
             request, caller, milestone_id, values=values, errors=["Items: required"], status=400

@@ -18,16 +18,12 @@ from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning import service as planning
-from loopwise.planning.models import (
-    Comparator,
-    Hypothesis,
-    ItemKind,
-    Verdict,
-    WorkItem,
-)
+from loopwise.planning.models import Hypothesis, ItemKind, Verdict, WorkItem
 from loopwise.planning.schemas import HypothesisCreate, ItemCreate
 from loopwise.planning.tables import HypothesisRow, HypothesisRunRow, WorkItemRow
 from loopwise.planning.verdict import Criteria, VerdictResult, compute_verdict
+from loopwise.projects import service as projects
+from loopwise.projects.models import Comparator
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import Evidence, RunEvidenceChanged, RunOffered, RunTagged
 
@@ -85,7 +81,7 @@ def _refresh(ctx: Context, h: HypothesisRow) -> VerdictResult:
 
 
 def _to_model(ctx: Context, item: WorkItemRow, h: HypothesisRow) -> Hypothesis:
-    project_key = planning.project_keys(ctx, {item.project_id})[item.project_id]
+    project_key = projects.project_keys(ctx, {item.project_id})[item.project_id]
     assignee = None
     if item.assignee_id:
         assignee = accounts.usernames(ctx.session, {item.assignee_id}).get(item.assignee_id)
@@ -163,7 +159,7 @@ def get_hypothesis(ctx: Context, key: str) -> Hypothesis:
 
 def list_hypotheses(ctx: Context, project_key: str) -> list[Hypothesis]:
     """All of a project's hypotheses with their evidence, in a fixed number of queries."""
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     pairs = [
         (item, h)
         for item, h in ctx.session.execute(

@@ -17,6 +17,7 @@ from loopwise.planning import flow
 from loopwise.planning import service as planning
 from loopwise.planning.models import Milestone
 from loopwise.planning.tables import MilestoneItemRow, MilestoneRow, WorkItemRow
+from loopwise.projects import service as projects
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def _row(ctx: Context, milestone_id: str, needed: Role) -> tuple[MilestoneRow, s
     row = ctx.session.get(MilestoneRow, milestone_id)
     if row is None:
         raise NotFound(f"milestone {milestone_id!r} not found")
-    project = planning.project_by_id(ctx, row.project_id, needed)
+    project = projects.project_by_id(ctx, row.project_id, needed)
     return row, project.key
 
 
@@ -72,7 +73,7 @@ def create_milestone(
     description: str = "",
     item_keys: Sequence[str] = (),
 ) -> Milestone:
-    project = planning.resolve_project(ctx, project_key, Role.MAINTAINER)
+    project = projects.resolve_project(ctx, project_key, Role.MAINTAINER)
     if not name.strip() or len(name) > 200:
         raise InvalidInput("milestone name must have 1 to 200 characters")
     row = MilestoneRow(
@@ -114,7 +115,7 @@ def get_milestone(ctx: Context, milestone_id: str) -> Milestone:
 
 
 def list_milestones(ctx: Context, project_key: str) -> list[Milestone]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     history = flow.load_history(ctx, project.key)
     rows = ctx.session.scalars(
         select(MilestoneRow)

@@ -1,4 +1,4 @@
-"""Planning domain: projects and their charters, work items, hypotheses."""
+"""Planning domain: work items, hypotheses, the board, cycles, milestones, risks, RACI."""
 
 from __future__ import annotations
 
@@ -7,23 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from loopwise.core.types import JsonFloat
+from loopwise.projects.models import Comparator
 from loopwise.tracking.models import Evidence
-
-
-class Phase(StrEnum):
-    """CRISP-DM phases, plus monitoring once a model is live."""
-
-    BUSINESS_UNDERSTANDING = "business_understanding"
-    DATA_UNDERSTANDING = "data_understanding"
-    DATA_PREPARATION = "data_preparation"
-    MODELING = "modeling"
-    EVALUATION = "evaluation"
-    DEPLOYMENT = "deployment"
-    MONITORING = "monitoring"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class ItemKind(StrEnum):
@@ -46,91 +31,10 @@ class ItemStatus(StrEnum):
     KILLED = "killed"
 
 
-class Comparator(StrEnum):
-    GE = ">="
-    GT = ">"
-    LE = "<="
-    LT = "<"
-
-    def holds(self, value: float, threshold: float) -> bool:
-        """Whether ``value`` meets ``threshold``. NaN never does."""
-        if value != value:  # NaN
-            return False
-        match self:
-            case Comparator.GE:
-                return value >= threshold
-            case Comparator.GT:
-                return value > threshold
-            case Comparator.LE:
-                return value <= threshold
-            case Comparator.LT:
-                return value < threshold
-
-    @property
-    def higher_is_better(self) -> bool:
-        return self in (Comparator.GE, Comparator.GT)
-
-
 class Verdict(StrEnum):
     OPEN = "open"
     SUPPORTED = "supported"
     REFUTED = "refuted"
-
-
-class PermissionStatus(StrEnum):
-    GRANTED = "granted"
-    PENDING = "pending"
-    DENIED = "denied"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Kpi:
-    name: str
-    baseline: float | None = None
-    target: float | None = None
-    unit: str = ""
-
-
-@dataclass(frozen=True)
-class SuccessMetric:
-    key: str
-    comparator: Comparator
-    threshold: float
-
-
-@dataclass(frozen=True)
-class Constraint:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True)
-class DataSource:
-    name: str
-    owner: str
-    permission: PermissionStatus = PermissionStatus.UNKNOWN
-
-
-@dataclass(frozen=True)
-class Charter:
-    problem: str = ""
-    business_kpi: Kpi | None = None
-    success_metric: SuccessMetric | None = None
-    constraints: tuple[Constraint, ...] = ()
-    data_sources: tuple[DataSource, ...] = ()
-
-
-@dataclass(frozen=True)
-class Project:
-    id: str
-    key: str
-    name: str
-    description: str
-    phase: Phase
-    charter: Charter
-    created_at: datetime
-    updated_at: datetime
 
 
 @dataclass(frozen=True)

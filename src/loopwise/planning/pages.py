@@ -13,8 +13,11 @@ from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.errors import Conflict, InvalidInput
 from loopwise.planning import board_pages, hypotheses, raci, service
-from loopwise.planning.models import Comparator, Phase, RaciEntry, RaciRole, Verdict
-from loopwise.planning.schemas import HypothesisCreate, ProjectCreate, ProjectUpdate
+from loopwise.planning.models import RaciEntry, RaciRole, Verdict
+from loopwise.planning.schemas import HypothesisCreate
+from loopwise.projects import service as projects
+from loopwise.projects.models import Comparator, Phase
+from loopwise.projects.schemas import ProjectCreate, ProjectUpdate
 from loopwise.tracking import service as tracking
 from loopwise.web.deps import Caller
 from loopwise.web.pages import (
@@ -81,8 +84,8 @@ def _projects_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        projects = service.list_projects(ctx)
-        ids = [p.id for p in projects]
+        visible = projects.list_projects(ctx)
+        ids = [p.id for p in visible]
         verdicts = hypotheses.verdict_counts(ctx, ids)
         runs = tracking.run_counts(ctx, ids)
     return render(
@@ -90,10 +93,10 @@ def _projects_page(
         "planning/projects.html",
         {
             "nav": "projects",
-            "rows": [(p, verdicts[p.id], runs[p.id]) for p in projects],
+            "rows": [(p, verdicts[p.id], runs[p.id]) for p in visible],
             "values": values or {"phase": Phase.BUSINESS_UNDERSTANDING.value, "comparator": ">="},
             "errors": errors or [],
-            "form_open": bool(errors) or not projects,
+            "form_open": bool(errors) or not visible,
             **_choices(),
         },
         status=status,
@@ -133,7 +136,7 @@ def create_project(request: Request, caller: PageCaller, form: FormDep) -> Respo
         return _projects_page(request, caller, values=values, errors=errors, status=400)
     try:
         with caller.write() as ctx:
-            project = service.create_project(ctx, data)
+            project = projects.create_project(ctx, data)
     except (InvalidInput, Conflict) as exc:
         return _projects_page(
             request, caller, values=values, errors=[exc.message], status=exc.http_status
@@ -170,7 +173,7 @@ def project_page_response(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = service.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         items = hypotheses.list_hypotheses(ctx, project.key)
         runs = tracking.list_runs(ctx, project.key, limit=RECENT_RUNS)
@@ -215,7 +218,7 @@ def change_phase(key: str, caller: PageCaller, form: FormDep) -> Response:
     except ValidationError as exc:
         raise InvalidInput("; ".join(validation_messages(exc, {"phase": "Phase"}))) from exc
     with caller.write() as ctx:
-        project = service.update_project(ctx, key, data)
+        project = projects.update_project(ctx, key, data)
     return redirect(f"/projects/{project.key}")
 
 
@@ -232,7 +235,7 @@ def _hypotheses_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = service.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         items = hypotheses.list_hypotheses(ctx, project.key)
     return render(
@@ -299,7 +302,7 @@ def _hypothesis_input(
 def create_hypothesis(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     values = pick(form, HYPOTHESIS_FIELDS)
     with caller.read() as ctx:  # the role check first: a viewer gets 403, not a form error
-        project = service.resolve_project(ctx, key, Role.CONTRIBUTOR)
+        project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     data, errors = _hypothesis_input(values, caller.state.clock.now().date())
     if data is None:
         return _hypotheses_page(
@@ -324,7 +327,7 @@ def create_hypothesis(key: str, request: Request, caller: PageCaller, form: Form
 def hypothesis_page(item_key: str, request: Request, caller: PageCaller) -> Response:
     with caller.read() as ctx:
         h = hypotheses.get_hypothesis(ctx, item_key)
-        project = service.resolve_project(ctx, h.item.project_key)
+        project = projects.resolve_project(ctx, h.item.project_key)
         history = service.item_history(ctx, h.item.key)
         panel = board_pages.item_panel(ctx, h.item, project)
     return render(

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from loopwise.core.context import Context
 from loopwise.planning import milestones, risks
-from loopwise.planning import service as planning
-from loopwise.planning.models import Phase, RiskStatus, Verdict
+from loopwise.planning.models import RiskStatus, Verdict
 from loopwise.planning.tables import HypothesisRow, WorkItemRow
+from loopwise.projects import service as projects
+from loopwise.projects.models import Phase
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,19 @@ class ProjectSummary:
 
 
 def portfolio(ctx: Context, *, seed: int | None = None) -> list[ProjectSummary]:
-    projects = planning.list_projects(ctx)
+    visible = projects.list_projects(ctx)
     counts: dict[tuple[str, str], int] = {}
-    if projects:
+    if visible:
         for project_id, verdict, n in ctx.session.execute(
             select(WorkItemRow.project_id, HypothesisRow.verdict, func.count())
             .join(HypothesisRow, HypothesisRow.item_id == WorkItemRow.id)
-            .where(WorkItemRow.project_id.in_([p.id for p in projects]))
+            .where(WorkItemRow.project_id.in_([p.id for p in visible]))
             .group_by(WorkItemRow.project_id, HypothesisRow.verdict)
         ):
             counts[(project_id, verdict)] = n
     today = ctx.clock.now().date()
     out = []
-    for p in projects:
+    for p in visible:
         upcoming = [m for m in milestones.list_milestones(ctx, p.key) if m.remaining]
         upcoming.sort(key=lambda m: (m.target_date < today, m.target_date))
         nxt = upcoming[0] if upcoming else None

@@ -10,13 +10,13 @@ from sqlalchemy import delete, select
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
-from loopwise.planning import service as planning
 from loopwise.planning.models import RaciEntry, RaciRole
 from loopwise.planning.tables import RaciRow
+from loopwise.projects import service as projects
 
 
 def list_raci(ctx: Context, project_key: str) -> list[RaciEntry]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     rows = ctx.session.scalars(
         select(RaciRow)
         .where(RaciRow.project_id == project.id)
@@ -29,7 +29,7 @@ def set_raci(
     ctx: Context, project_key: str, deliverable: str, people: Mapping[str, RaciRole]
 ) -> list[RaciEntry]:
     """Replace the assignments for one deliverable (an empty mapping clears it)."""
-    project = planning.resolve_project(ctx, project_key, Role.MAINTAINER)
+    project = projects.resolve_project(ctx, project_key, Role.MAINTAINER)
     deliverable = deliverable.strip()
     if not deliverable or len(deliverable) > 200:
         raise InvalidInput("deliverable must have 1 to 200 characters")

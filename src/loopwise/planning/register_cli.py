@@ -22,20 +22,8 @@ from loopwise.planning.board_cli import (
     _env,
     _pct,
 )
-from loopwise.planning.models import (
-    RaciEntry,
-    RaciRole,
-    Risk,
-    RiskCategory,
-    RiskStatus,
-    risk_level,
-)
-from loopwise.planning.schemas import (
-    ItemKeys,
-    RaciSet,
-    RiskCreate,
-    RiskUpdate,
-)
+from loopwise.planning.models import RaciEntry, RaciRole, Risk, RiskCategory, RiskStatus, risk_level
+from loopwise.planning.schemas import ItemKeys, RaciSet, RiskCreate, RiskUpdate
 
 if TYPE_CHECKING:
     from loopwise.cli import CliEnv

@@ -17,15 +17,10 @@ from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.planning import board, cycles, hypotheses, portfolio, raci, risks
 from loopwise.planning import service as planning
 from loopwise.planning.flow_pages import item_keys
-from loopwise.planning.models import (
-    ColumnCategory,
-    RaciRole,
-    RiskCategory,
-    RiskStatus,
-    risk_level,
-)
+from loopwise.planning.models import ColumnCategory, RaciRole, RiskCategory, RiskStatus, risk_level
 from loopwise.planning.pages import project_page_response
 from loopwise.planning.schemas import CycleCreate, RiskCreate, RiskUpdate
+from loopwise.projects import service as projects
 from loopwise.web.deps import Caller
 from loopwise.web.pages import (
     FormDep,
@@ -79,7 +74,7 @@ def _cycles_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = _role(ctx, project.id)
         rows = cycles.list_cycles(ctx, project.key)
     return render(
@@ -107,7 +102,7 @@ def cycles_page(key: str, request: Request, caller: PageCaller) -> Response:
 @router.post("/projects/{key}/cycles")
 def create_cycle(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
-        project = planning.resolve_project(ctx, key, Role.MAINTAINER)
+        project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     values = pick(form, CYCLE_FIELDS)
     try:
         data = CycleCreate.model_validate(
@@ -149,7 +144,7 @@ def _cycle_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         report = cycles.report(ctx, project.key, number)
         role = _role(ctx, project.id)
         columns = board.columns_of(ctx, project.id)
@@ -198,7 +193,7 @@ def plan_items(
     key: str, number: int, request: Request, caller: PageCaller, form: FormDep
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+        project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
         cycles.report(ctx, project.key, number)  # 404 for a missing cycle, before the form
     values = pick(form, ("items",))
     keys = item_keys(values["items"])
@@ -302,7 +297,7 @@ def _risks_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = _role(ctx, project.id)
         register = risks.list_risks(ctx, project.key)
     heat = risks.heat_map(register)
@@ -333,7 +328,7 @@ def risks_page(key: str, request: Request, caller: PageCaller) -> Response:
 @router.post("/projects/{key}/risks")
 def create_risk(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
-        project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+        project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     values = pick(form, RISK_FIELDS)
     try:
         data = RiskCreate.model_validate({**_risk_raw(values), "items": item_keys(values["items"])})
@@ -363,7 +358,7 @@ def _risk_page(
 ) -> Response:
     with caller.read() as ctx:
         risk = risks.get_risk(ctx, risk_key)
-        project = planning.resolve_project(ctx, risk.project_key)
+        project = projects.resolve_project(ctx, risk.project_key)
         role = _role(ctx, project.id)
         items = {i.key: i for i in planning.list_items(ctx, project.key) if i.key in risk.item_keys}
     if values is None:
@@ -399,7 +394,7 @@ def risk_page(risk_key: str, request: Request, caller: PageCaller) -> Response:
 def update_risk(risk_key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
         risk = risks.get_risk(ctx, risk_key)
-        planning.resolve_project(ctx, risk.project_key, Role.CONTRIBUTOR)
+        projects.resolve_project(ctx, risk.project_key, Role.CONTRIBUTOR)
     values = pick(form, RISK_FIELDS)
     try:
         data = RiskUpdate.model_validate({**_risk_raw(values), "status": values["status"]})
@@ -445,7 +440,7 @@ def raci_people(values: dict[str, str]) -> tuple[dict[str, RaciRole], list[str]]
 @router.post("/projects/{key}/raci")
 def set_raci(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
-        project = planning.resolve_project(ctx, key, Role.MAINTAINER)
+        project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     values = pick(form, RACI_FIELDS)
     people, errors = raci_people(values)
     if not errors:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
@@ -15,7 +15,8 @@ from loopwise.core.ids import new_id
 from loopwise.core.limits import INT32_MAX
 from loopwise.planning import service as planning
 from loopwise.planning.models import Risk, RiskCategory, RiskStatus, risk_level
-from loopwise.planning.tables import ProjectRow, RiskItemRow, RiskRow, WorkItemRow
+from loopwise.planning.tables import RiskItemRow, RiskRow, WorkItemRow
+from loopwise.projects import service as projects
 
 SCALE = range(1, 6)
 CLEARABLE = ("residual_likelihood", "residual_impact", "next_review")
@@ -105,7 +106,7 @@ def _parse_key(key: str) -> tuple[str, int]:
 
 def _row(ctx: Context, key: str, needed: Role) -> tuple[RiskRow, str]:
     project_key, number = _parse_key(key)
-    project = planning.resolve_project(ctx, project_key, needed)
+    project = projects.resolve_project(ctx, project_key, needed)
     row = ctx.session.scalar(
         select(RiskRow).where(RiskRow.project_id == project.id, RiskRow.number == number)
     )
@@ -130,7 +131,7 @@ def create_risk(
     next_review: date | None = None,
     item_keys: Sequence[str] = (),
 ) -> Risk:
-    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     if not title.strip() or len(title) > 200:
         raise InvalidInput("risk title must have 1 to 200 characters")
     _check_scores(
@@ -141,18 +142,12 @@ def create_risk(
             "residual_impact": residual_impact,
         }
     )
-    number = ctx.session.scalar(
-        update(ProjectRow)
-        .where(ProjectRow.id == project.id)
-        .values(next_risk_number=ProjectRow.next_risk_number + 1)
-        .returning(ProjectRow.next_risk_number)
-    )
-    assert number is not None
+    number = projects.take_number(ctx, project.id, "risk")
     now = ctx.clock.now()
     row = RiskRow(
         id=new_id("rsk"),
         project_id=project.id,
-        number=number - 1,
+        number=number,
         title=title.strip(),
         description=description,
         category=category.value,
@@ -217,7 +212,7 @@ def get_risk(ctx: Context, key: str) -> Risk:
 
 
 def list_risks(ctx: Context, project_key: str, *, include_closed: bool = True) -> list[Risk]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     query = select(RiskRow).where(RiskRow.project_id == project.id)
     if not include_closed:
         query = query.where(RiskRow.status != RiskStatus.CLOSED.value)

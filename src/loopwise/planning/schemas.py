@@ -2,105 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from loopwise.core.limits import MAX_KEY, MAX_LABELS, MAX_NAME, MAX_TEXT
-from loopwise.planning.models import (
-    ColumnCategory,
-    Comparator,
-    ItemKind,
-    PermissionStatus,
-    Phase,
-    RaciRole,
-    RiskCategory,
-    RiskStatus,
-)
+from loopwise.core.limits import MAX_LABELS, MAX_TEXT
+from loopwise.core.types import Finite, MetricKey, Name, StrictIn, Text, UTCDate
+from loopwise.planning.models import ColumnCategory, ItemKind, RaciRole, RiskCategory, RiskStatus
+from loopwise.projects.models import Comparator
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-MetricKey = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_KEY)
-]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-ProjectKey = Annotated[
-    str,
-    # The pattern sees the input before to_upper, so it must accept lowercase too.
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$"),
-]
 ColumnKey = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,19}$")
 ]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    """Naive datetimes are read as UTC (documented); aware ones are converted."""
-    if value is None:
-        return None
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError as exc:  # e.g. 9999-12-31T23:00-05:00 is past datetime.max in UTC
-        raise ValueError("date is out of range once converted to UTC") from exc
-
-
-UTCDate = Annotated[datetime, AfterValidator(_as_utc)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class KpiIn(_In):
-    name: Name
-    baseline: Finite | None = None
-    target: Finite | None = None
-    unit: Annotated[str, StringConstraints(max_length=50)] = ""
-
-
-class SuccessMetricIn(_In):
-    key: MetricKey
-    comparator: Comparator = Comparator.GE
-    threshold: Finite
-
-
-class ConstraintIn(_In):
-    name: Name
-    value: Name
-
-
-class DataSourceIn(_In):
-    name: Name
-    owner: Name
-    permission: PermissionStatus = PermissionStatus.UNKNOWN
-
-
-class CharterIn(_In):
-    problem: Text = ""
-    business_kpi: KpiIn | None = None
-    success_metric: SuccessMetricIn | None = None
-    constraints: list[ConstraintIn] = Field(default_factory=list, max_length=50)
-    data_sources: list[DataSourceIn] = Field(default_factory=list, max_length=50)
-
-
-class ProjectCreate(_In):
-    key: ProjectKey = Field(description="2-10 letters or digits, starting with a letter.")
-    name: Name
-    description: Text = ""
-    phase: Phase = Phase.BUSINESS_UNDERSTANDING
-    charter: CharterIn = Field(default_factory=CharterIn)
-
-
-class ProjectUpdate(_In):
-    name: Name | None = None
-    description: Text | None = None
-    phase: Phase | None = None
-    charter: CharterIn | None = None
-
-
-class ItemCreate(_In):
+class ItemCreate(StrictIn):
     kind: ItemKind = ItemKind.TASK
     title: Name
     description: Text = ""
@@ -112,7 +30,7 @@ class ItemCreate(_In):
     labels: list[Label] = Field(default_factory=list, max_length=MAX_LABELS)
 
 
-class ItemUpdate(_In):
+class ItemUpdate(StrictIn):
     title: Name | None = None
     description: Text | None = None
     assignee: str | None = None
@@ -120,7 +38,7 @@ class ItemUpdate(_In):
     labels: list[Label] | None = Field(default=None, max_length=MAX_LABELS)
 
 
-class StatusChange(_In):
+class StatusChange(StrictIn):
     status: ColumnKey = Field(description="Key of the board column to move to.")
     note: Text = ""
     reason: Annotated[str, StringConstraints(max_length=2000)] = Field(
@@ -129,7 +47,7 @@ class StatusChange(_In):
     )
 
 
-class HypothesisCreate(_In):
+class HypothesisCreate(StrictIn):
     title: Name
     statement: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
     metric_key: MetricKey
@@ -145,7 +63,7 @@ class HypothesisCreate(_In):
     labels: list[Label] = Field(default_factory=list, max_length=MAX_LABELS)
 
 
-class RunLink(_In):
+class RunLink(StrictIn):
     run_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
@@ -154,36 +72,36 @@ class RunLink(_In):
 Score = Annotated[int, Field(ge=1, le=5)]
 
 
-class ColumnIn(_In):
+class ColumnIn(StrictIn):
     key: ColumnKey
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     category: ColumnCategory
     wip_limit: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
-class ColumnsIn(_In):
+class ColumnsIn(StrictIn):
     columns: list[ColumnIn] = Field(min_length=2, max_length=20)
 
 
-class WipLimitIn(_In):
+class WipLimitIn(StrictIn):
     wip_limit: Annotated[int, Field(ge=1, le=10_000)] | None
 
 
-class DoneCheckIn(_In):
+class DoneCheckIn(StrictIn):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     rule: Literal["verdict_decided", "dataset_cited"] | None = None
 
 
-class DoneTemplateIn(_In):
+class DoneTemplateIn(StrictIn):
     checks: list[DoneCheckIn] = Field(max_length=30)
 
 
-class CheckIn(_In):
+class CheckIn(StrictIn):
     text: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     checked: bool
 
 
-class CycleCreate(_In):
+class CycleCreate(StrictIn):
     goal: Text = ""
     name: Name | None = None
     starts_on: date | None = None
@@ -192,13 +110,13 @@ class CycleCreate(_In):
     )
 
 
-class ItemKeys(_In):
+class ItemKeys(StrictIn):
     items: list[Annotated[str, StringConstraints(max_length=20)]] = Field(
         min_length=1, max_length=1000
     )
 
 
-class MilestoneCreate(_In):
+class MilestoneCreate(StrictIn):
     name: Name
     target_date: date
     description: Text = ""
@@ -207,7 +125,7 @@ class MilestoneCreate(_In):
     )
 
 
-class RiskCreate(_In):
+class RiskCreate(StrictIn):
     title: Name
     category: RiskCategory
     likelihood: Score
@@ -223,7 +141,7 @@ class RiskCreate(_In):
     )
 
 
-class RiskUpdate(_In):
+class RiskUpdate(StrictIn):
     title: Name | None = None
     category: RiskCategory | None = None
     likelihood: Score | None = None
@@ -237,7 +155,7 @@ class RiskUpdate(_In):
     next_review: date | None = None
 
 
-class RaciSet(_In):
+class RaciSet(StrictIn):
     deliverable: Name
     people: dict[
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)],

@@ -1,165 +1,29 @@
-"""Planning use cases for projects and work items.
+"""Planning use cases for work items.
 
 Every function checks the actor's role on the project before it reads or writes.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.core.ids import new_id
-from loopwise.db.insert import insert_missing
 from loopwise.planning.models import (
     DEFAULT_COLUMNS,
     KILLABLE_KINDS,
-    Charter,
     Column,
     ColumnCategory,
     ItemEvent,
     ItemKind,
-    Phase,
-    Project,
     WorkItem,
 )
-from loopwise.planning.schemas import (
-    CharterIn,
-    ItemCreate,
-    ItemUpdate,
-    ProjectCreate,
-    ProjectUpdate,
-)
-from loopwise.planning.tables import BoardColumnRow, ProjectRow, WorkItemEventRow, WorkItemRow
-
-_CHARTER = TypeAdapter(Charter)
-
-
-def _charter_json(charter: CharterIn) -> dict[str, Any]:
-    return charter.model_dump(mode="json")
-
-
-def project_from_row(row: ProjectRow) -> Project:
-    return Project(
-        id=row.id,
-        key=row.key,
-        name=row.name,
-        description=row.description,
-        phase=Phase(row.phase),
-        charter=_CHARTER.validate_python(row.charter),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-# --- projects --------------------------------------------------------------------------
-
-
-def _project_row(ctx: Context, key: str, needed: Role) -> ProjectRow:
-    row = ctx.session.scalar(select(ProjectRow).where(ProjectRow.key == key.upper()))
-    if row is None:
-        raise NotFound(f"project {key!r} not found")
-    accounts.require_role(ctx, row.id, needed, what=f"project {key!r}")
-    return row
-
-
-def resolve_project(ctx: Context, key: str, needed: Role = Role.VIEWER) -> Project:
-    """The project with this key, if the actor holds ``needed`` on it."""
-    return project_from_row(_project_row(ctx, key, needed))
-
-
-def project_by_id(ctx: Context, project_id: str, needed: Role = Role.VIEWER) -> Project:
-    row = ctx.session.get(ProjectRow, project_id)
-    if row is None:
-        raise NotFound("project not found")
-    accounts.require_role(ctx, row.id, needed)
-    return project_from_row(row)
-
-
-def project_keys(ctx: Context, project_ids: set[str]) -> dict[str, str]:
-    rows = ctx.session.execute(
-        select(ProjectRow.id, ProjectRow.key).where(ProjectRow.id.in_(project_ids))
-    )
-    return {r.id: r.key for r in rows}
-
-
-def key_taken(ctx: Context, key: str) -> bool:
-    """Whether any project has this key (visible to the caller or not)."""
-    return (
-        ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == key.upper())) is not None
-    )
-
-
-def _new_project(ctx: Context, data: ProjectCreate) -> dict[str, Any]:
-    now = ctx.clock.now()
-    return {
-        "id": new_id("prj"),
-        "key": data.key,
-        "name": data.name,
-        "description": data.description,
-        "phase": data.phase.value,
-        "charter": _charter_json(data.charter),
-        "next_item_number": 1,
-        "created_by": ctx.actor.user_id,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def create_project(ctx: Context, data: ProjectCreate) -> Project:
-    if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)):
-        raise AlreadyExists(f"project key {data.key!r} is taken")
-    row = ProjectRow(**_new_project(ctx, data))
-    ctx.session.add(row)
-    try:
-        ctx.session.flush()
-    except IntegrityError as exc:  # a concurrent create took the key first
-        raise Conflict(f"project key {data.key!r} is taken") from exc
-    accounts.grant_creator(ctx.session, ctx.clock, row.id, ctx.actor)
-    return project_from_row(row)
-
-
-def ensure_project(ctx: Context, data: ProjectCreate, needed: Role = Role.VIEWER) -> Project:
-    """The project with ``data.key``, created from ``data`` when there is none.
-
-    Idempotent under concurrency (projects made on first use, like MLflow's): callers
-    racing to create it all get the one project, and only the caller whose insert won
-    is its creator (admin). Like ``resolve_project``, the caller must hold ``needed``."""
-    if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)) is None:
-        values = _new_project(ctx, data)
-        if insert_missing(ctx.session, ProjectRow, values):
-            accounts.grant_creator(ctx.session, ctx.clock, values["id"], ctx.actor)
-    return resolve_project(ctx, data.key, needed)
-
-
-def list_projects(ctx: Context) -> list[Project]:
-    query = select(ProjectRow).order_by(ProjectRow.name)
-    visible = accounts.visible_project_ids(ctx)
-    if visible is not None:
-        query = query.where(ProjectRow.id.in_(visible))
-    return [project_from_row(r) for r in ctx.session.scalars(query)]
-
-
-def update_project(ctx: Context, key: str, data: ProjectUpdate) -> Project:
-    row = _project_row(ctx, key, Role.MAINTAINER)
-    if data.name is not None:
-        row.name = data.name
-    if data.description is not None:
-        row.description = data.description
-    if data.phase is not None:
-        row.phase = data.phase.value
-    if data.charter is not None:
-        row.charter = _charter_json(data.charter)
-    row.updated_at = ctx.clock.now()
-    ctx.session.flush()
-    return project_from_row(row)
-
+from loopwise.planning.schemas import ItemCreate, ItemUpdate
+from loopwise.planning.tables import BoardColumnRow, WorkItemEventRow, WorkItemRow
+from loopwise.projects import service as projects
 
 # --- work items ------------------------------------------------------------------------
 
@@ -203,7 +67,7 @@ def item_from_row(row: WorkItemRow, project_key: str, assignee: str | None) -> W
 
 def _items(ctx: Context, rows: list[WorkItemRow]) -> list[WorkItem]:
     names = accounts.usernames(ctx.session, {r.assignee_id for r in rows if r.assignee_id})
-    keys = project_keys(ctx, {r.project_id for r in rows})
+    keys = projects.project_keys(ctx, {r.project_id for r in rows})
     return [item_from_row(r, keys[r.project_id], names.get(r.assignee_id or "")) for r in rows]
 
 
@@ -231,16 +95,8 @@ def record_event(
 
 
 def add_item_row(ctx: Context, project_key: str, data: ItemCreate) -> WorkItemRow:
-    project = _project_row(ctx, project_key, Role.CONTRIBUTOR)
-    # Atomic counter bump: two concurrent creators never get the same number.
-    number = ctx.session.scalar(
-        update(ProjectRow)
-        .where(ProjectRow.id == project.id)
-        .values(next_item_number=ProjectRow.next_item_number + 1)
-        .returning(ProjectRow.next_item_number)
-    )
-    assert number is not None
-    number -= 1
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    number = projects.take_number(ctx, project.id, "item")
     columns = {c.key: c for c in columns_of(ctx, project.id)}
     status = data.status or next(iter(columns))
     if status not in columns:
@@ -289,7 +145,7 @@ def get_item(ctx: Context, key: str) -> WorkItem:
 
 
 def list_items(ctx: Context, project_key: str, *, kind: ItemKind | None = None) -> list[WorkItem]:
-    project = _project_row(ctx, project_key, Role.VIEWER)
+    project = projects.resolve_project(ctx, project_key, Role.VIEWER)
     query = select(WorkItemRow).where(WorkItemRow.project_id == project.id)
     if kind is not None:
         query = query.where(WorkItemRow.kind == kind.value)

@@ -11,23 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from loopwise.db.base import Base
 
 
-class ProjectRow(Base):
-    __tablename__ = "projects"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    key: Mapped[str] = mapped_column(String(10), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    phase: Mapped[str] = mapped_column(String(40))
-    charter: Mapped[dict[str, Any]] = mapped_column(JSON)
-    next_item_number: Mapped[int] = mapped_column(Integer, default=1)
-    next_risk_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    cycle_days: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
-    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-
-
 class WorkItemRow(Base):
     __tablename__ = "work_items"
     __table_args__ = (UniqueConstraint("project_id", "number"),)

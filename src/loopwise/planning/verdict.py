@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from loopwise.planning.models import Comparator, Verdict
+from loopwise.planning.models import Verdict
+from loopwise.projects.models import Comparator
 from loopwise.tracking.models import Evidence, RunStatus
 
 

@@ -16,7 +16,7 @@ from loopwise.core.ids import new_id
 from loopwise.data import service as data
 from loopwise.data.tables import EvaluationRow
 from loopwise.numeric import evaluation as neval
-from loopwise.planning import service as planning
+from loopwise.projects import service as projects
 from loopwise.registry import service as registry
 from loopwise.tracking import service as tracking
 
@@ -80,7 +80,7 @@ def record(
     seed: int = 0,
 ) -> EvaluationRecord:
     """Evaluate predictions against labels and keep the result."""
-    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     model_version_id = None
     if model is not None:
         if version is None:
@@ -95,7 +95,7 @@ def record(
             raise InvalidInput("the dataset version is in another project")
     if (
         run_id is not None
-        and planning.project_by_id(ctx, _run_project(ctx, run_id)).key != project.key
+        and projects.project_by_id(ctx, _run_project(ctx, run_id)).key != project.key
     ):
         raise InvalidInput("the run is in another project")
     if not 0 <= n_boot <= 5000:
@@ -146,12 +146,12 @@ def get(ctx: Context, evaluation_id: str) -> EvaluationRecord:
     row = ctx.session.get(EvaluationRow, evaluation_id)
     if row is None:
         raise NotFound(f"evaluation {evaluation_id!r} not found")
-    project = planning.project_by_id(ctx, row.project_id)
+    project = projects.project_by_id(ctx, row.project_id)
     return _record(ctx, row, project.key)
 
 
 def list_for_project(ctx: Context, project_key: str) -> list[EvaluationRecord]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     rows = ctx.session.scalars(
         select(EvaluationRow)
         .where(EvaluationRow.project_id == project.id)

@@ -16,8 +16,8 @@ from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.data import service as data
-from loopwise.planning import service as planning
-from loopwise.planning.models import Project
+from loopwise.projects import service as projects
+from loopwise.projects.models import Project
 from loopwise.registry import evaluations, lineage, service
 from loopwise.registry.lineage import Lineage, Node
 from loopwise.registry.models import TRANSITIONS, Stage, StageEvent
@@ -90,7 +90,7 @@ def _models_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         models = service.list_models(ctx, project.key)
     return render(
@@ -119,7 +119,7 @@ def models_page(key: str, request: Request, caller: PageCaller) -> Response:
 def create_model(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     values = pick(form, ("name", "description"))
     with caller.read() as ctx:  # the role check first: a viewer gets 403, not a form error
-        project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+        project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     try:
         body = ModelCreate.model_validate(values)
     except ValidationError as exc:
@@ -164,7 +164,7 @@ def _model_page(
 ) -> Response:
     with caller.read() as ctx:
         model = service.get_model(ctx, name)
-        project = planning.resolve_project(ctx, model.project_key)
+        project = projects.resolve_project(ctx, model.project_key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         versions = service.list_versions(ctx, model.name)
         history = service.stage_history(ctx, model.name)
@@ -243,7 +243,7 @@ def _model_name(caller: Caller, name: str, needed: Role = Role.CONTRIBUTOR) -> s
     """Resolve the model and check the role before reading the form (403 before 400)."""
     with caller.read() as ctx:
         model = service.get_model(ctx, name)
-        planning.resolve_project(ctx, model.project_key, needed)
+        projects.resolve_project(ctx, model.project_key, needed)
     return model.name
 
 
@@ -392,7 +392,7 @@ def _delivery_page(
     status: int = 200,
 ) -> Response:
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         metrics = service.delivery_metrics(ctx, project.key, days=days)
         deployments = service.list_deployments(ctx, project.key)
@@ -437,7 +437,7 @@ def delivery_page(
 def open_incident(key: str, request: Request, caller: PageCaller, form: FormDep) -> Response:
     values = pick(form, ("title", "severity", "deployment_id", "notes"))
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+        project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     labels = {"title": "Title", "severity": "Severity", "deployment_id": "Deployment"}
     try:
         body = IncidentCreate.model_validate(
@@ -527,7 +527,7 @@ def dataset_lineage(version_id: str, request: Request, caller: PageCaller) -> Re
     with caller.read() as ctx:
         graph = lineage.from_dataset_version(ctx, version_id)
         version = data.get_version(ctx, version_id)
-        project = planning.resolve_project(ctx, version.project_key)
+        project = projects.resolve_project(ctx, version.project_key)
     label = f"{version.dataset} v{version.version}"
     return _lineage_page(
         request,
@@ -543,7 +543,7 @@ def deployment_lineage(deployment_id: str, request: Request, caller: PageCaller)
     with caller.read() as ctx:
         graph = lineage.from_deployment(ctx, deployment_id)
         deployment, _version = service.deployment_source(ctx, deployment_id)
-        project = planning.resolve_project(ctx, deployment.project_key)
+        project = projects.resolve_project(ctx, deployment.project_key)
     label = f"{deployment.model} v{deployment.version} in {deployment.environment}"
     return _lineage_page(
         request,
@@ -561,7 +561,7 @@ def deployment_lineage(deployment_id: str, request: Request, caller: PageCaller)
 def evaluation_page(evaluation_id: str, request: Request, caller: PageCaller) -> Response:
     with caller.read() as ctx:
         record = evaluations.get(ctx, evaluation_id)
-        project = planning.resolve_project(ctx, record.project_key)
+        project = projects.resolve_project(ctx, record.project_key)
         dataset = (
             data.get_version(ctx, record.dataset_version_id) if record.dataset_version_id else None
         )

@@ -23,7 +23,7 @@ from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.core.limits import INT32_MAX
 from loopwise.numeric.flow import weekly
-from loopwise.planning import service as planning
+from loopwise.projects import service as projects
 from loopwise.registry.models import (
     ENVIRONMENT,
     CheckResult,
@@ -102,7 +102,7 @@ def _model(ctx: Context, row: RegisteredModelRow) -> RegisteredModel:
     return RegisteredModel(
         id=row.id,
         name=row.name,
-        project_key=planning.project_keys(ctx, {row.project_id})[row.project_id],
+        project_key=projects.project_keys(ctx, {row.project_id})[row.project_id],
         description=row.description,
         aliases={a: versions[vid].version for a, vid in sorted(aliases.items())},
         latest_version=max((v.version for v in versions.values()), default=None),
@@ -119,7 +119,7 @@ def get_model(ctx: Context, name: str) -> RegisteredModel:
 def list_models(ctx: Context, project_key: str | None = None) -> list[RegisteredModel]:
     query = select(RegisteredModelRow).order_by(RegisteredModelRow.name)
     if project_key is not None:
-        project = planning.resolve_project(ctx, project_key)
+        project = projects.resolve_project(ctx, project_key)
         query = query.where(RegisteredModelRow.project_id == project.id)
     else:
         visible = accounts.visible_project_ids(ctx)
@@ -191,7 +191,7 @@ def versions_of_runs(ctx: Context, run_ids: Sequence[str]) -> list[ModelVersion]
 def create_model(
     ctx: Context, project_key: str, name: str, description: str = ""
 ) -> RegisteredModel:
-    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     if not _NAME.match(name):
         raise InvalidInput(
             f"invalid model name {name!r}: 1-200 letters, digits, spaces, '.', '_' or '-'"
@@ -271,7 +271,7 @@ def adopt(ctx: Context, name: str, project_key: str) -> RegisteredModel:
     """Move a model that has no versions yet to another project (MLflow clients create
     registered models before saying which runs they come from)."""
     model = _model_row(ctx, name, Role.CONTRIBUTOR)
-    target = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    target = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     if model.project_id != target.id:
         if ctx.session.scalar(
             select(ModelVersionRow.id).where(ModelVersionRow.model_id == model.id)
@@ -521,7 +521,7 @@ def _deployment(row: DeploymentRow, project_key: str, model: str, version: int) 
 def list_deployments(
     ctx: Context, project_key: str, *, active_only: bool = False
 ) -> list[Deployment]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     query = (
         select(DeploymentRow, RegisteredModelRow.name, ModelVersionRow.version)
         .join(ModelVersionRow, ModelVersionRow.id == DeploymentRow.version_id)
@@ -550,7 +550,7 @@ def deployments_of_versions(ctx: Context, version_ids: Sequence[str]) -> list[De
         .where(DeploymentRow.version_id.in_(version_ids))
         .order_by(DeploymentRow.started_at)
     ).all()
-    keys = planning.project_keys(ctx, {r[3] for r in rows})
+    keys = projects.project_keys(ctx, {r[3] for r in rows})
     return [_deployment(d, keys[pid], n, v) for d, n, v, pid in rows]
 
 
@@ -558,7 +558,7 @@ def deployment_source(ctx: Context, deployment_id: str) -> tuple[Deployment, Mod
     row = ctx.session.get(DeploymentRow, deployment_id)
     if row is None:
         raise NotFound(f"deployment {deployment_id!r} not found")
-    project = planning.project_by_id(ctx, row.project_id)
+    project = projects.project_by_id(ctx, row.project_id)
     version = ctx.session.get(ModelVersionRow, row.version_id)
     assert version is not None
     model = ctx.session.get(RegisteredModelRow, version.model_id)
@@ -594,7 +594,7 @@ def open_incident(
     deployment_id: str | None = None,
     notes: str = "",
 ) -> Incident:
-    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     if severity not in SEVERITIES:
         raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}")
     if not title.strip() or len(title) > 200:
@@ -622,7 +622,7 @@ def resolve_incident(ctx: Context, incident_id: str, notes: str = "") -> Inciden
     row = ctx.session.get(IncidentRow, incident_id)
     if row is None:
         raise NotFound(f"incident {incident_id!r} not found")
-    project = planning.project_by_id(ctx, row.project_id, Role.CONTRIBUTOR)
+    project = projects.project_by_id(ctx, row.project_id, Role.CONTRIBUTOR)
     if row.resolved_at is not None:
         raise Conflict("incident already resolved")
     row.resolved_at = ctx.clock.now()
@@ -633,7 +633,7 @@ def resolve_incident(ctx: Context, incident_id: str, notes: str = "") -> Inciden
 
 
 def list_incidents(ctx: Context, project_key: str) -> list[Incident]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     rows = ctx.session.scalars(
         select(IncidentRow)
         .where(IncidentRow.project_id == project.id)
@@ -645,7 +645,7 @@ def list_incidents(ctx: Context, project_key: str) -> list[Incident]:
 def delivery_metrics(ctx: Context, project_key: str, *, days: int = 90) -> DeliveryMetrics:
     if not 7 <= days <= 3650:
         raise InvalidInput("days must be 7 to 3650")
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     now = ctx.clock.now()
     start = now - timedelta(days=days)
     prod = ctx.session.execute(

@@ -21,9 +21,9 @@ from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, InvalidInput, NotFound
 from loopwise.core.limits import INT64_MAX
-from loopwise.planning import service as planning
-from loopwise.planning.models import Project
-from loopwise.planning.schemas import ProjectCreate
+from loopwise.projects import service as projects
+from loopwise.projects.models import Project
+from loopwise.projects.schemas import ProjectCreate
 from loopwise.tracking import service as tracking
 from loopwise.tracking.tables import ExperimentRow, RunRow
 
@@ -45,7 +45,7 @@ class ExperimentInfo:
 
 
 def _info(ctx: Context, row: ExperimentRow) -> ExperimentInfo:
-    key = planning.project_keys(ctx, {row.project_id})[row.project_id]
+    key = projects.project_keys(ctx, {row.project_id})[row.project_id]
     if key == MLFLOW_PROJECT:
         mlflow_name = row.name
     elif row.name == DEFAULT_EXPERIMENT:
@@ -68,7 +68,7 @@ def _info(ctx: Context, row: ExperimentRow) -> ExperimentInfo:
 def _mlflow_project(ctx: Context) -> Project:
     """The default project for MLflow experiments without a project; made on first use
     (by whichever of several concurrent first requests gets there first)."""
-    return planning.ensure_project(
+    return projects.ensure_project(
         ctx,
         ProjectCreate(
             key=MLFLOW_PROJECT,
@@ -94,7 +94,7 @@ def split_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
 
 def _project_exists(ctx: Context, key: str) -> bool:
     try:
-        planning.resolve_project(ctx, key)
+        projects.resolve_project(ctx, key)
         return True
     except NotFound:
         return False
@@ -153,7 +153,7 @@ def default_experiment(ctx: Context) -> ExperimentInfo:
 
 def by_name(ctx: Context, mlflow_name: str) -> ExperimentInfo:
     key, name = _lookup_name(ctx, mlflow_name)
-    project = planning.resolve_project(ctx, key)
+    project = projects.resolve_project(ctx, key)
     row = ctx.session.scalar(
         select(ExperimentRow).where(
             ExperimentRow.project_id == project.id, ExperimentRow.name == name
@@ -178,7 +178,7 @@ def _lookup_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
 
 def create(ctx: Context, mlflow_name: str, tags: dict[str, str] | None = None) -> ExperimentInfo:
     key, name = split_name(ctx, mlflow_name)
-    project = planning.resolve_project(ctx, key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     exists = ctx.session.scalar(
         select(ExperimentRow.id).where(
             ExperimentRow.project_id == project.id, ExperimentRow.name == name
@@ -219,7 +219,7 @@ def set_lifecycle(ctx: Context, number: int, stage: str) -> None:
 def rename(ctx: Context, number: int, new_name: str) -> None:
     row = _row(ctx, number, Role.MAINTAINER)
     key, name = split_name(ctx, new_name)
-    project = planning.resolve_project(ctx, key, Role.MAINTAINER)
+    project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     if project.id != row.project_id:
         raise InvalidInput("renaming cannot move an experiment to another project")
     if name == row.name:

@@ -20,8 +20,8 @@ from fastapi.responses import Response
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.data import service as data
-from loopwise.planning import service as planning
-from loopwise.planning.models import Project
+from loopwise.projects import service as projects
+from loopwise.projects.models import Project
 from loopwise.tracking import artifacts, search, series, service
 from loopwise.tracking.models import Run, RunStatus
 from loopwise.web import run_charts
@@ -152,7 +152,7 @@ def runs_page(
     runs: list[Run] = []
     has_next = False
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         experiments = service.list_experiments(ctx, project.key)
         total = service.run_counts(ctx, [project.id])[project.id]
         chosen = [e for e in experiments if e.id == experiment] if experiment else experiments
@@ -242,7 +242,7 @@ def run_page(
 ) -> Response:
     with caller.read() as ctx:
         run = service.get_run(ctx, run_id)
-        project = planning.resolve_project(ctx, run.project_key)
+        project = projects.resolve_project(ctx, run.project_key)
         files = artifacts.list_artifacts(ctx, run.id, path)
         keys = list(run.metrics)[:MAX_CHARTS]
         charts = [
@@ -361,7 +361,7 @@ def compare_page(
     if bad:
         problems.append(f"Not a run id: {bad[0][:80]!r}")
     with caller.read() as ctx:
-        project = planning.resolve_project(ctx, key)
+        project = projects.resolve_project(ctx, key)
         if problems:
             return render(
                 request,

@@ -23,7 +23,7 @@ from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.db import driver
 from loopwise.db.insert import insert_missing
-from loopwise.planning import service as planning
+from loopwise.projects import service as projects
 from loopwise.tracking import ingest, search
 from loopwise.tracking.models import (
     RUN_FIELDS,
@@ -63,7 +63,7 @@ def _stored(point: MetricRow | LatestMetricRow) -> MetricPoint:
 
 
 def get_or_create_experiment(ctx: Context, project_key: str, name: str) -> Experiment:
-    project = planning.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     return _experiment(ensure_experiment_row(ctx, project.id, name))
 
 
@@ -109,7 +109,7 @@ def next_experiment_number(ctx: Context) -> int:
 
 
 def list_experiments(ctx: Context, project_key: str) -> list[Experiment]:
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     rows = ctx.session.scalars(
         select(ExperimentRow)
         .where(ExperimentRow.project_id == project.id)
@@ -204,7 +204,7 @@ def _page(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> RunPage
             )
             .all()
         )
-        keys = planning.project_keys(ctx, {f[1] for f in fields})
+        keys = projects.project_keys(ctx, {f[1] for f in fields})
     return RunPage(fields, params, tags, latest, names, keys)
 
 
@@ -288,7 +288,7 @@ def list_runs(
 ) -> list[Run]:
     if not 1 <= limit <= 1000 or offset < 0:
         raise InvalidInput("limit must be 1-1000 and offset >= 0")
-    project = planning.resolve_project(ctx, project_key)
+    project = projects.resolve_project(ctx, project_key)
     query = select(RunRow).where(
         RunRow.project_id == project.id, RunRow.lifecycle_stage == "active"
     )

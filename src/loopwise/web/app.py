@@ -28,6 +28,7 @@ from loopwise.mlflow_compat import models_api as mlflow_models_api
 from loopwise.mlflow_compat import openapi as mlflow_openapi
 from loopwise.planning import api as planning_api
 from loopwise.planning import board_api, hypotheses
+from loopwise.projects import api as projects_api
 from loopwise.registry import api as registry_api
 from loopwise.tracking import api as tracking_api
 from loopwise.web import errors, pages, security
@@ -138,7 +139,15 @@ def create_app(
     app.include_router(mlflow_api.router)
     app.include_router(mlflow_models_api.router)
     json_only = [Depends(security.json_body)]
-    for api in (accounts_api, planning_api, tracking_api, board_api, registry_api, data_api):
+    for api in (
+        accounts_api,
+        projects_api,
+        planning_api,
+        tracking_api,
+        board_api,
+        registry_api,
+        data_api,
+    ):
         app.include_router(api.router, dependencies=json_only)
     for router in pages.routers():
         app.include_router(router)

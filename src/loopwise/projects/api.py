@@ -1,0 +1,58 @@
+"""REST endpoints for projects and their members."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from loopwise.accounts import service as accounts
+from loopwise.accounts.models import Membership
+from loopwise.accounts.schemas import MemberSet
+from loopwise.projects import service as projects
+from loopwise.projects.models import Project
+from loopwise.projects.schemas import ProjectCreate, ProjectUpdate
+from loopwise.web.deps import CallerDep
+
+router = APIRouter(prefix="/api/v1", tags=["projects"])
+
+
+@router.get("/projects")
+def list_projects(caller: CallerDep) -> list[Project]:
+    with caller.read() as ctx:
+        return projects.list_projects(ctx)
+
+
+@router.post("/projects", status_code=201)
+def create_project(body: ProjectCreate, caller: CallerDep) -> Project:
+    with caller.write() as ctx:
+        return projects.create_project(ctx, body)
+
+
+@router.get("/projects/{key}")
+def get_project(key: str, caller: CallerDep) -> Project:
+    with caller.read() as ctx:
+        return projects.resolve_project(ctx, key)
+
+
+@router.patch("/projects/{key}")
+def update_project(key: str, body: ProjectUpdate, caller: CallerDep) -> Project:
+    with caller.write() as ctx:
+        return projects.update_project(ctx, key, body)
+
+
+@router.get("/projects/{key}/members")
+def list_members(key: str, caller: CallerDep) -> list[Membership]:
+    with caller.read() as ctx:
+        return accounts.list_members(ctx, projects.resolve_project(ctx, key).id)
+
+
+@router.put("/projects/{key}/members")
+def set_member(key: str, body: MemberSet, caller: CallerDep) -> Membership:
+    with caller.write() as ctx:
+        project = projects.resolve_project(ctx, key)
+        return accounts.set_member(ctx, project.id, body.username, body.role)
+
+
+@router.delete("/projects/{key}/members/{username}", status_code=204)
+def remove_member(key: str, username: str, caller: CallerDep) -> None:
+    with caller.write() as ctx:
+        accounts.remove_member(ctx, projects.resolve_project(ctx, key).id, username)
