@@ -26,7 +26,7 @@ from starlette.testclient import TestClient
 from loopwise.accounts import service as accounts
 from loopwise.accounts.throttle import LoginThrottle, Policy
 from loopwise.core.settings import Settings
-from loopwise.web.app import create_app
+from loopwise.app import create_app
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
         app = create_app(settings, sweep=False)
         state = app.state.loopwise
         unlimited = Policy(max_failures=10**9, forget_after=timedelta(0))
-        state.login_throttle = LoginThrottle(unlimited, unlimited)
+        state.identity.throttle = LoginThrottle(unlimited, unlimited)
         with state.db.session(write=True) as session:
             accounts.create_user(session, state.clock, "vic", password="correct horse")
         times: dict[str, list[float]] = {"known": [], "unknown": []}

@@ -161,7 +161,7 @@ def seed_board(home: Path, items: int) -> tuple[str, str]:
     from loopwise.planning import service as planning
     from loopwise.planning.models import ItemKind
     from loopwise.planning.schemas import HypothesisCreate, ItemCreate, ProjectCreate
-    from loopwise.web.app import create_app
+    from loopwise.app import create_app
 
     clock = FrozenClock(datetime.now(UTC) - timedelta(days=HISTORY_DAYS))
     app = create_app(Settings(home=home), clock=clock, sweep=False)
@@ -239,7 +239,7 @@ class Served:
         import uvicorn
 
         from loopwise.core.settings import Settings
-        from loopwise.web.app import create_app
+        from loopwise.app import create_app
 
         self.app = create_app(Settings(home=home), sweep=False)
         self.port = _free_port()

@@ -24,12 +24,13 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from loopwise import Client
+from loopwise.app import create_app
 from loopwise.core.clock import FrozenClock
 from loopwise.core.settings import Settings
-from loopwise.db.base import Base, import_all_tables
+from loopwise.db.base import Base
 from loopwise.db.engine import make_engine
 from loopwise.db.migrate import upgrade
-from loopwise.web.app import create_app
+from loopwise.slices import load_tables
 
 PG_URL = os.environ.get(
     "LOOPWISE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -93,7 +94,7 @@ def pg_session_url() -> Iterator[str]:
 
 
 def _truncate_all(url: str) -> None:
-    import_all_tables()
+    load_tables()
     # DELETE in reverse dependency order is several times faster than TRUNCATE of every
     # table on small data (ids are not reset; no test depends on them).
     engine = sa.create_engine(url)

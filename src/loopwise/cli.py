@@ -5,23 +5,19 @@ locally, straight against the configured database, as the local admin user. Ever
 ``LoopwiseError`` becomes one ``error: <message>`` line on stderr and the error's exit
 code; bad arguments get the usual usage error (exit 2); no traceback for bad input.
 
-Each slice's ``cli.py`` reaches the shared plumbing below through ``ctx.obj`` (a
-``CliEnv``), never by importing this module at run time, so there is no import cycle.
+Each slice's ``cli.py`` reaches the shared plumbing (loopwise.console) through ``ctx.obj``
+(a ``CliEnv``); the command groups come from the slices (loopwise.slices).
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import TypeAdapter, ValidationError
-from rich.console import Console
+from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
@@ -29,9 +25,12 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 import loopwise
-from loopwise.core.context import Actor, Context
+from loopwise.console import CliEnv
+from loopwise.core.clock import Clock
 from loopwise.core.errors import LoopwiseError
 from loopwise.core.settings import Settings
+from loopwise.db.engine import Database
+from loopwise.web.state import AppState
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -84,154 +83,6 @@ class _LoopwiseGroup(TyperGroup):
 
 
 # --- the object every command receives -------------------------------------------------
-
-
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else "—"
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "∞" if value > 0 else "−∞"
-    return f"{value:.4g}"
-
-
-_adapters: dict[Any, TypeAdapter[Any]] = {}
-
-
-def dump_json(value: Any, kind: Any) -> str:
-    """JSON of a domain value, by the same rules as the API (NaN travels as "NaN")."""
-    adapter = _adapters.get(kind)
-    if adapter is None:
-        adapter = _adapters[kind] = TypeAdapter(kind)
-    return adapter.dump_json(value, indent=2).decode()
-
-
-class CliEnv:
-    """Settings, a lazily opened local store, and output helpers; lives in ``ctx.obj``."""
-
-    when = staticmethod(_when)
-    num = staticmethod(_num)
-
-    def __init__(self, settings: Settings, overrides: dict[str, Any]) -> None:
-        self.settings = settings
-        self.overrides = overrides  # the flags given on the command line
-        self._state: AppState | None = None
-        self._actor: Actor | None = None
-
-    def settings_with(self, **extra: Any) -> Settings:
-        """Settings rebuilt with more flags (``serve --port``); validated like the rest."""
-        given = {k: v for k, v in extra.items() if v is not None}
-        return Settings(**{**self.overrides, **given})
-
-    # store
-
-    def state(self) -> AppState:
-        """The local store: database at the current revision, system clock, event bus."""
-        if self._state is None:
-            from loopwise.core.clock import SystemClock
-            from loopwise.db.engine import Database
-            from loopwise.db.migrate import ensure_current
-            from loopwise.web.state import AppState
-            from loopwise.wiring import default_bus, default_promotion_checks
-
-            db = Database(
-                self.settings.resolved_database_url,
-                sqlite_synchronous=self.settings.sqlite_synchronous,
-            )
-            try:
-                ensure_current(db.engine)
-            except BaseException:
-                db.dispose()
-                raise
-            # The same promotion checks as the app: the CLI must not be a way around them.
-            self._state = AppState(
-                settings=self.settings,
-                db=db,
-                clock=SystemClock(),
-                bus=default_bus(),
-                promotion_checks=default_promotion_checks(),
-            )
-        return self._state
-
-    @contextmanager
-    def read(self) -> Iterator[Context]:
-        state = self.state()
-        with state.context(state.ensure_local_actor(), write=False) as ctx:
-            yield ctx
-
-    @contextmanager
-    def write(self) -> Iterator[Context]:
-        state = self.state()
-        with state.context(state.ensure_local_actor(), write=True) as ctx:
-            yield ctx
-
-    def close(self) -> None:
-        if self._state is not None:
-            self._state.db.dispose()
-            self._state = None
-
-    # output
-
-    @property
-    def console(self) -> Console:
-        return Console(highlight=False)
-
-    @property
-    def err_console(self) -> Console:
-        return Console(stderr=True, highlight=False)
-
-    def emit(self, value: Any, kind: Any, *, as_json: bool, render: Callable[[], Any]) -> None:
-        """``--json``: the value as JSON on stdout; otherwise what ``render`` returns."""
-        if as_json:
-            typer.echo(dump_json(value, kind))
-            return
-        shown = render()
-        for part in shown if isinstance(shown, list | tuple) else [shown]:
-            self.console.print(part)
-
-    def working(self, message: str) -> AbstractContextManager[Any]:
-        """A spinner on stderr while something slow runs (silent when not a terminal)."""
-        return self.err_console.status(Text(message), spinner="dots")
-
-    def note(self, message: str) -> None:
-        """A human message on stderr (keeps stdout clean for ``--json``)."""
-        self.err_console.print(Text(message))
-
-    def progress(self) -> _RichReporter:
-        """Progress bars on stderr for long work (a ``core.progress.Reporter``)."""
-        return _RichReporter(self.err_console)
-
-    @staticmethod
-    def table(
-        columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
-    ) -> Table:
-        """A table; cells are plain text, never Rich markup (titles may hold brackets)."""
-        table = Table(title=title, title_justify="left", show_edge=False)
-        for i, name in enumerate(columns):
-            # Keys and ids stay whole: the first column never wraps, the others fold
-            # rather than cut a value short with an ellipsis.
-            table.add_column(name, no_wrap=i == 0, overflow="fold")
-        for row in rows:
-            table.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in row))
-        return table
-
-    @staticmethod
-    def fields(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> Table:
-        """Label/value lines for ``show`` commands."""
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(overflow="fold")
-        if title:
-            grid.title = title
-            grid.title_justify = "left"
-        for label, value in pairs:
-            grid.add_row(label, value if isinstance(value, Text) else Text(str(value)))
-        return grid
 
 
 # --- the root command ------------------------------------------------------------------
@@ -295,9 +146,15 @@ def root(
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise _fail(f"invalid settings: {describe_validation(exc)}", INVALID_INPUT_EXIT) from None
-    env = CliEnv(settings, overrides)
+    env = CliEnv(settings, overrides, _build_state)
     ctx.obj = env
     ctx.call_on_close(env.close)
+
+
+def _build_state(settings: Settings, db: Database, clock: Clock) -> AppState:
+    from loopwise.app import build_state
+
+    return build_state(settings, db, clock)
 
 
 def _env(ctx: typer.Context) -> CliEnv:
@@ -375,7 +232,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web app and the REST API (/api/v1)."""
-    from loopwise.web.app import create_app
+    from loopwise.app import create_app
 
     env = _env(ctx)
     settings = env.settings_with(host=host, port=port, auth=auth)
@@ -384,39 +241,6 @@ def serve(
         _serve(env, application, settings, access_log=access_log)
     finally:
         application.state.loopwise.db.dispose()
-
-
-class _RichReporter:
-    """Seeding progress as Rich progress bars on stderr."""
-
-    def __init__(self, console: Console) -> None:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-
-        self.console = console
-        self.progress = Progress(
-            TextColumn("{task.description:<36}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            console=console,
-        )
-
-    def info(self, message: str) -> None:
-        self.progress.console.print(Text(message))
-
-    def task(self, description: str, total: int) -> Callable[[int], None]:
-        task_id = self.progress.add_task(description, total=total)
-
-        def advance(steps: int = 1) -> None:
-            self.progress.advance(task_id, steps)
-
-        return advance
-
-    def __enter__(self) -> _RichReporter:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
 
 
 def _seed_summary(result: SeedResult) -> Table:
@@ -441,9 +265,9 @@ def demo(
     """
     from starlette.testclient import TestClient
 
+    from loopwise.app import IN_PROCESS_URL, create_app, in_process
     from loopwise.demo.seed import PROJECT_KEY, seed_demo
     from loopwise.sdk.client import Client
-    from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
 
     env = _env(ctx)
     settings = env.settings_with(host=host, port=port)
@@ -478,29 +302,9 @@ def demo(
 
 
 def _register_groups() -> None:
-    from loopwise.accounts import cli as accounts_cli
-    from loopwise.data import cli as data_cli
-    from loopwise.db import cli as db_cli
-    from loopwise.mlflow_compat import cli as mlflow_cli
-    from loopwise.planning import board_cli, register_cli
-    from loopwise.planning import cli as planning_cli
-    from loopwise.projects import cli as projects_cli
-    from loopwise.registry import cli as registry_cli
-    from loopwise.tracking import cli as tracking_cli
+    from loopwise import maintenance, slices
 
-    modules = (
-        db_cli,
-        projects_cli,
-        planning_cli,
-        board_cli,
-        register_cli,
-        tracking_cli,
-        data_cli,
-        registry_cli,
-        accounts_cli,
-        mlflow_cli,
-    )
-    for module in modules:
+    for module in (maintenance, *slices.cli_modules()):
         for group in module.groups():
             app.add_typer(group)
         # Single commands at the top level, e.g. ``loopwise flow CHURN``.

@@ -10,7 +10,8 @@ from accounts_support import People, bearer, make_user
 from fastapi import FastAPI
 
 from loopwise.core.clock import FrozenClock
-from loopwise.db.base import Base, import_all_tables
+from loopwise.db.base import Base
+from loopwise.slices import load_tables
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def table_snapshot(auth_app: FastAPI) -> Callable[[], dict[str, list[str]]]:
     """Every row of every table, to prove a refused request changed nothing."""
 
     def take() -> dict[str, list[str]]:
-        import_all_tables()
+        load_tables()
         with auth_app.state.loopwise.db.engine.connect() as conn:
             return {
                 t.name: sorted(repr(tuple(r)) for r in conn.execute(sa.select(t)))

@@ -11,14 +11,15 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from loopwise.db.base import Base, import_all_tables
+from loopwise.db.base import Base
+from loopwise.slices import load_tables
 
 Snapshot = dict[str, Any]
 
 
 def take_snapshot(app: FastAPI) -> Snapshot:
     """Every row of every table, and every file under the artifact root (with a hash)."""
-    import_all_tables()
+    load_tables()
     state = app.state.loopwise
     tables: dict[str, list[str]] = {}
     with state.db.engine.connect() as conn:

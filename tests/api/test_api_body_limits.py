@@ -15,10 +15,10 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from loopwise.app import create_app
 from loopwise.core.clock import FrozenClock
 from loopwise.core.limits import MAX_JSON_DEPTH, nests_deeper
 from loopwise.core.settings import Settings
-from loopwise.web.app import create_app
 
 MAX_BODY = 4096
 MAX_ARTIFACT = 100_000

@@ -14,10 +14,10 @@ from api_support import Seed, SnapshotFn, take_snapshot
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from loopwise.app import create_app
 from loopwise.core import errors
 from loopwise.core.clock import FrozenClock
 from loopwise.core.settings import Settings
-from loopwise.web.app import create_app
 
 pytestmark = pytest.mark.store
 

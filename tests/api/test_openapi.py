@@ -13,11 +13,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
+from loopwise.app import create_app
 from loopwise.core.settings import Settings
 from loopwise.mlflow_compat import api as mlflow_api
 from loopwise.mlflow_compat import errors as mlflow_errors
 from loopwise.mlflow_compat import models_api as mlflow_models_api
-from loopwise.web.app import create_app
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/"
 RUN = "0123456789abcdef0123456789abcdef"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from cli_testing import CliCall, assert_one_line_error
 from fastapi.testclient import TestClient
 
+from loopwise.app import create_app
 from loopwise.core.settings import Settings
-from loopwise.web.app import create_app
 
 
 def test_user_create_with_password_prompt(cli: CliCall) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from loopwise.app import create_app
 from loopwise.core.errors import InvalidInput
 from loopwise.core.settings import Settings
-from loopwise.web.app import create_app
 
 
 @pytest.mark.parametrize(("mode", "pragma_value"), [("NORMAL", 1), ("FULL", 2), (None, 2)])

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
+from loopwise.app import create_app
 from loopwise.core.settings import Settings
 from loopwise.db.engine import Database
-from loopwise.web.app import create_app
 
 API = "/api/2.0/mlflow"
 

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from loopwise.core.errors import DatabaseOutOfDate
-from loopwise.db.base import Base, import_all_tables
+from loopwise.db.base import Base
 from loopwise.db.engine import Database
 from loopwise.db.migrate import (
     alembic_config,
@@ -18,10 +18,11 @@ from loopwise.db.migrate import (
     head_revision,
     upgrade,
 )
+from loopwise.slices import load_tables
 
 
 def test_migrations_match_table_definitions(database_url: str) -> None:
-    import_all_tables()
+    load_tables()
     db = Database(database_url)
     try:
         with db.engine.connect() as conn:

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
+from loopwise.app import create_app
 from loopwise.core.clock import FrozenClock
 from loopwise.core.errors import QueryTimeout
 from loopwise.core.settings import Settings
 from loopwise.db import driver
 from loopwise.db.engine import Database
-from loopwise.web.app import create_app
 from loopwise.web.deps import CallerDep
 
 pytestmark = pytest.mark.store

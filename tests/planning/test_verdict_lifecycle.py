@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from loopwise import Client
+from loopwise.app import run_job
 from loopwise.core.clock import FrozenClock
 from loopwise.planning.models import Hypothesis, Verdict
-from loopwise.web.app import sweep_verdicts
+from loopwise.slices import periodic
 
 pytestmark = pytest.mark.store
 
@@ -109,6 +110,13 @@ def test_linking_a_run_after_it_finished_updates_the_verdict(
     assert kinds == [("run_linked", None, run.id), ("verdict", "open", "supported")]
     assert history[-1]["note"] == f"run {run.id} reached val_auc = 0.91 >= 0.8"
     assert history[-1]["actor"] is None  # the system, not the caller
+
+
+def sweep_verdicts(state: object) -> int:
+    """The server's time-box sweep, as the planning slice declares it."""
+    (sweep,) = [job for job in periodic() if job.name == "time-box sweep"]
+    assert sweep.every_setting == "verdict_refresh_seconds"
+    return run_job(state, sweep)  # type: ignore[arg-type]
 
 
 def test_time_box_passing_refutes_through_the_sweep(

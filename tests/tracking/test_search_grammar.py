@@ -12,7 +12,6 @@ import base64
 import json
 import re
 import time
-from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -33,7 +32,8 @@ from loopwise.tracking.search import (
 )
 from loopwise.tracking.tables import RunRow
 
-PROPERTY = settings(derandomize=True, database=None, deadline=timedelta(milliseconds=200))
+# No deadline: a busy CI machine is not a slow parser (the hang guard below is separate).
+PROPERTY = settings(derandomize=True, database=None, deadline=None)
 
 
 def parsed(text: str) -> list[tuple[object, ...]]:
@@ -204,10 +204,12 @@ def test_filter_limits() -> None:
     ],
 )
 def test_long_malformed_filters_are_refused_quickly(text: str) -> None:
+    """A hang guard, not a speed target: quadratic backtracking took hours here; linear
+    parsing takes milliseconds, so even a loaded machine stays far under the bound."""
     start = time.perf_counter()
     with pytest.raises(InvalidInput):
         parse_filter(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 15.0
 
 
 ORDERS = {

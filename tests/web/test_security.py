@@ -20,12 +20,13 @@ import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from starlette.testclient import TestClient
 
+from loopwise.app import IN_PROCESS_URL, create_app, in_process
 from loopwise.core.clock import FrozenClock
 from loopwise.core.errors import CrossSiteRefused
 from loopwise.core.settings import Settings
-from loopwise.db.base import Base, import_all_tables
+from loopwise.db.base import Base
+from loopwise.slices import load_tables
 from loopwise.web import security
-from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
 from loopwise.web.pages import check_origin
 
 TEMPLATES = Path(security.__file__).parent / "templates"
@@ -339,7 +340,7 @@ def test_native_json_endpoints_refuse_other_content_types(web: TestClient) -> No
 
 def _stored(app: FastAPI) -> dict[str, Any]:
     """Every row of every table and every artifact file's hash: what a refusal must keep."""
-    import_all_tables()
+    load_tables()
     state = app.state.loopwise
     with state.db.engine.connect() as conn:
         rows = {

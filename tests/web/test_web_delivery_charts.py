@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from loopwise.registry.charts import BOX_H, BOX_W, layout, lineage_diagram, weekly_bars
 from loopwise.registry.lineage import Edge, Lineage, Node
-from loopwise.web.delivery_charts import BOX_H, BOX_W, layout, lineage_diagram, weekly_bars
 
 
 def weeks(counts: list[int]) -> list[tuple[date, int]]:

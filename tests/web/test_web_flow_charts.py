@@ -6,9 +6,9 @@ import re
 from datetime import date, timedelta
 
 from loopwise.numeric.flow import CumulativeFlow
+from loopwise.planning import charts as flow_charts
 from loopwise.planning.flow import AgingItem, ItemTimes
 from loopwise.planning.models import DEFAULT_COLUMNS, Column, ColumnCategory, ItemKind
-from loopwise.web import flow_charts
 
 DAY0 = date(2026, 1, 5)
 

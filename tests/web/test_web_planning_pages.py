@@ -8,7 +8,6 @@ These run on SQLite and PostgreSQL (through the ``app`` and ``auth_app`` fixture
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -780,23 +779,21 @@ def bulk_items(app: FastAPI, key: str, n: int) -> None:
         ctx.session.execute(insert(HypothesisRow), hyps)
 
 
-def test_board_with_5000_items_renders_fast_without_n_plus_1(app: FastAPI, api: TestClient) -> None:
+def test_board_with_5000_items_renders_without_n_plus_1(app: FastAPI, api: TestClient) -> None:
     ok(api.post("/api/v1/projects", json={"key": "SMALL", "name": "Small"}), 201)
     ok(api.post("/api/v1/projects", json={"key": "BIG", "name": "Big"}), 201)
     bulk_items(app, "SMALL", 60)
     bulk_items(app, "BIG", 5000)
     with counting(app) as small:
         assert api.get("/projects/SMALL/board").status_code == 200
-    started = time.perf_counter()
     with counting(app) as big:
         response = api.get("/projects/BIG/board")
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert len(big) == len(small), "the board must not query per item"
     html = response.text
     cards = html.count('<li class="card')
     assert cards <= 4 * board.CARDS_PER_COLUMN + 2 * 25  # capped per column
     assert "Showing the 200 most recently updated of" in html
-    assert elapsed < 5, f"5,000-item board took {elapsed:.1f}s"
+    # Its speed is measured in bench/planning_bench.py, not asserted here.
     filtered = api.get("/projects/BIG/board?kind=hypothesis&label=big")
     assert filtered.status_code == 200 and "match the filters" in filtered.text

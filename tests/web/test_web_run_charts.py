@@ -11,10 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from loopwise import Client
-from loopwise.tracking.series import Bucket
-from loopwise.tracking.series import Chart as Series
-from loopwise.web import run_charts
-from loopwise.web.run_charts import (
+from loopwise.tracking import charts as run_charts
+from loopwise.tracking.charts import (
     Axis,
     Line,
     bucket_chart,
@@ -24,6 +22,8 @@ from loopwise.web.run_charts import (
     ramp,
     run_style,
 )
+from loopwise.tracking.series import Bucket
+from loopwise.tracking.series import Chart as Series
 
 
 def exact(values: list[float], steps: list[int] | None = None, nans: int = 0) -> Series:

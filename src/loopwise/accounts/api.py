@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from loopwise.accounts import service
+from loopwise.accounts import identity, service
 from loopwise.accounts.models import Token, User, parse_duration
 from loopwise.accounts.schemas import LoginIn, TokenCreate, TokenCreated, UserCreate
 from loopwise.core.context import Actor
@@ -26,7 +26,7 @@ def login(body: LoginIn, state: StateDep, request: Request, response: Response) 
     secret = service.login(
         state.db,
         state.clock,
-        state.login_throttle,
+        identity.of(state).throttle,
         body.username,
         body.password,
         address=request.client.host if request.client else None,

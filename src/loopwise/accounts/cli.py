@@ -14,7 +14,7 @@ from loopwise.accounts.models import Token, User, parse_duration
 from loopwise.accounts.schemas import TokenCreate, TokenCreated, UserCreate
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 user_app = typer.Typer(name="user", help="Workspace users.", no_args_is_help=True)
 token_app = typer.Typer(

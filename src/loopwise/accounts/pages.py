@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from loopwise.accounts import service
+from loopwise.accounts import identity, service
 from loopwise.core.errors import TooManyRequests, Unauthenticated
 from loopwise.web.deps import SESSION_COOKIE, StateDep
 from loopwise.web.pages import FormDep, redirect, render, safe_next
@@ -51,7 +51,7 @@ def login(request: Request, state: StateDep, form: FormDep) -> Response:
         secret = service.login(
             state.db,
             state.clock,
-            state.login_throttle,
+            identity.of(state).throttle,
             username,
             password,
             address=request.client.host if request.client else None,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loopwise.core.clock import Clock
@@ -23,6 +23,23 @@ class Actor:
     is_admin: bool = False
 
 
+@dataclass(frozen=True)
+class Hooks:
+    """What slices lend each other at run time, gathered from their declarations by the
+    assembly (loopwise.slices): a lower slice calls these without importing the higher
+    slices that provide them."""
+
+    # check(ctx, model_version) -> CheckResult, asked before production (registry;
+    # governance adds its gates here)
+    promotion_checks: tuple[Callable[..., Any], ...] = ()
+    # Definition-of-Done rules computed from the record: rule(ctx, item_id) -> bool
+    done_rules: Mapping[str, Callable[..., bool]] = field(default_factory=dict)
+    # Sections other slices add to a run's page and a dataset version's page:
+    # panel(ctx, run_or_version) -> web.pages.Panel | None
+    run_panels: tuple[Callable[..., Any], ...] = ()
+    dataset_panels: tuple[Callable[..., Any], ...] = ()
+
+
 @dataclass
 class Context:
     session: Session
@@ -30,9 +47,7 @@ class Context:
     actor: Actor
     settings: Settings
     bus: EventBus
-    # Checks a model version must pass before production (registry; governance adds its
-    # gates here). Each is called as check(ctx, version) and returns a CheckResult.
-    promotion_checks: tuple[Callable[..., Any], ...] = ()
+    hooks: Hooks = field(default_factory=Hooks)
 
     def publish(self, event: object) -> None:
         self.bus.publish(self, event)

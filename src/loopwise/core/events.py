@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from loopwise.core.context import Context
-
-Handler = Callable[["Context", Any], None]
+# handler(ctx, event): ctx is the publisher's core.context.Context (not imported here: the
+# context holds the bus, so the bus may not know the context's type)
+Handler = Callable[[Any, Any], None]
 
 
 class EventBus:
@@ -23,6 +22,6 @@ class EventBus:
     def subscribe(self, event_type: type, handler: Handler) -> None:
         self._handlers[event_type].append(handler)
 
-    def publish(self, ctx: Context, event: object) -> None:
+    def publish(self, ctx: object, event: object) -> None:
         for handler in self._handlers.get(type(event), ()):
             handler(ctx, event)

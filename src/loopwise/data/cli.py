@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import quote
 
 import typer
 from rich.text import Text
@@ -38,7 +37,7 @@ from loopwise.data.schemas import (
 )
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 dataset_app = typer.Typer(
     name="dataset",
@@ -501,25 +500,19 @@ def _readiness_view(env: CliEnv, r: Readiness) -> list[Any]:
     return out
 
 
-def _export(env: CliEnv, version_id: str, suffix: str) -> str | None:
-    """The web app's readiness export (the same route, templates and context), or None
-    where this build of the app has no such export."""
-    from starlette.testclient import TestClient
+def _export(env: CliEnv, version_id: str, fmt: ReadinessFormat) -> str:
+    """The readiness export the web app serves: the same templates and context."""
+    from datetime import UTC, datetime
 
-    from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
+    from loopwise.data import pages
+    from loopwise.web.pages import templates
 
-    settings = in_process(env.settings.model_copy(update={"auth": False}))
-    application = create_app(settings, sweep=False)
-    try:
-        http = TestClient(application, base_url=IN_PROCESS_URL)
-        response = http.get(f"/datasets/versions/{quote(version_id, safe='')}/readiness.{suffix}")
-    finally:
-        application.state.loopwise.db.dispose()
-    if response.status_code == 404:  # the version exists (checked first): no such page
-        return None
-    if response.status_code != 200:
-        raise InvalidInput(f"the readiness export failed with HTTP {response.status_code}")
-    return response.text
+    with env.read() as c:
+        _, context = pages.readiness_context(c, version_id, datetime.now(UTC))
+    jinja = templates().env
+    if fmt is ReadinessFormat.MD:
+        return pages.readiness_markdown_text(jinja, context)
+    return pages.readiness_html_text(jinja, context)
 
 
 @dataset_app.command("readiness")
@@ -542,14 +535,9 @@ def readiness(
     with env.read() as c:
         report = service.readiness(c, version_id)
     if fmt in (ReadinessFormat.MD, ReadinessFormat.HTML):
-        text = _export(env, version_id, fmt.value)
-        if text is not None:
-            typer.echo(text, nl=not text.endswith("\n"))
-            return
-        env.note(
-            f"this version of Loopwise has no {fmt.value} readiness template yet: printing JSON"
-        )
-        as_json = True
+        text = _export(env, version_id, fmt)
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
     env.emit(
         report,
         Readiness,

@@ -5,30 +5,33 @@ report with its Markdown and standalone HTML exports."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.data import io, service
 from loopwise.data.api import register_upload, spooled
 from loopwise.data.models import DataFormat, DatasetVersion, PersonalData, Readiness
 from loopwise.data.schemas import MetaIn
 from loopwise.projects import service as projects
-from loopwise.registry import evaluations
 from loopwise.tracking import service as tracking
+from loopwise.tracking.models import Run
 from loopwise.web.deps import Caller
 from loopwise.web.pages import (
     FormDep,
     PageCaller,
+    Panel,
     check_origin,
     pick,
     redirect,
@@ -273,11 +276,7 @@ def _version_page(
             for v in service.list_versions(ctx, project.key, d.name)
             if v.id != version.id
         ][:MAX_CANDIDATES]
-        evals = [
-            e
-            for e in evaluations.list_for_project(ctx, project.key)
-            if e.dataset_version_id == version.id
-        ]
+        panels = [p for panel in ctx.hooks.dataset_panels if (p := panel(ctx, version))]
     names = {v.id: f"{v.dataset} v{v.version}" for v in [*candidates, *siblings]}
     return render(
         request,
@@ -292,7 +291,7 @@ def _version_page(
             "siblings": siblings,
             "candidates": candidates,
             "names": names,
-            "evaluations": evals,
+            "panels": panels,
             "can_check": role is not None and role.allows(Role.CONTRIBUTOR),
             "values": values or {"direction": "eval"},
             "errors": errors or [],
@@ -356,17 +355,17 @@ def run_leakage_check(
 # --- readiness ---------------------------------------------------------------------------
 
 
-def _readiness(caller: Caller, version_id: str) -> tuple[Readiness, dict[str, Any]]:
-    with caller.read() as ctx:
-        report = service.readiness(ctx, version_id)
-        project = projects.resolve_project(ctx, report.version.project_key)
-        ids = {c.train_version_id for c in report.leakage} | {
-            c.eval_version_id for c in report.leakage
-        }
-        names = {}
-        for other in ids:
-            v = service.get_version(ctx, other)
-            names[other] = f"{v.dataset} v{v.version}"
+def readiness_context(
+    ctx: Context, version_id: str, now: datetime
+) -> tuple[Readiness, dict[str, Any]]:
+    """The readiness report and what its page and exports show."""
+    report = service.readiness(ctx, version_id)
+    project = projects.resolve_project(ctx, report.version.project_key)
+    ids = {c.train_version_id for c in report.leakage} | {c.eval_version_id for c in report.leakage}
+    names = {}
+    for other in ids:
+        found = service.get_version(ctx, other)
+        names[other] = f"{found.dataset} v{found.version}"
     v = report.version
     context = {
         "project": project,
@@ -375,10 +374,24 @@ def _readiness(caller: Caller, version_id: str) -> tuple[Readiness, dict[str, An
         "names": names,
         "failed": [e for e in v.expectations if not e.passed],
         "flags": [f for c in report.leakage for f in c.report.flags],
-        "generated": caller.state.clock.now(),
+        "generated": now,
         **_helpers(),
     }
     return report, context
+
+
+def readiness_markdown_text(env: Environment, context: dict[str, Any]) -> str:
+    # .md templates are not autoescaped (Jinja's select_autoescape); md_cell escapes cells.
+    return env.get_template("data/readiness_export.md").render(md=md_cell, **context)
+
+
+def readiness_html_text(env: Environment, context: dict[str, Any]) -> str:
+    return env.get_template("data/readiness_export.html").render(**context)
+
+
+def _readiness(caller: Caller, version_id: str) -> tuple[Readiness, dict[str, Any]]:
+    with caller.read() as ctx:
+        return readiness_context(ctx, version_id, caller.state.clock.now())
 
 
 @router.get("/datasets/versions/{version_id}/readiness")
@@ -390,9 +403,7 @@ def readiness_page(version_id: str, request: Request, caller: PageCaller) -> Res
 @router.get("/datasets/versions/{version_id}/readiness.md")
 def readiness_markdown(version_id: str, request: Request, caller: PageCaller) -> Response:
     report, context = _readiness(caller, version_id)
-    # .md templates are not autoescaped (Jinja's select_autoescape); md_cell escapes cells.
-    template = request.app.state.templates.env.get_template("data/readiness_export.md")
-    text = template.render(md=md_cell, **context)
+    text = readiness_markdown_text(request.app.state.templates.env, context)
     return Response(
         text,
         media_type="text/markdown; charset=utf-8",
@@ -403,8 +414,22 @@ def readiness_markdown(version_id: str, request: Request, caller: PageCaller) ->
 @router.get("/datasets/versions/{version_id}/readiness.html")
 def readiness_html(version_id: str, request: Request, caller: PageCaller) -> Response:
     report, context = _readiness(caller, version_id)
-    response = render(request, "data/readiness_export.html", context)
+    response = HTMLResponse(readiness_html_text(request.app.state.templates.env, context))
     # A download, not a page of this site: saved, and sandboxed should a browser render
     # it anyway (its own inline <style> is all it needs).
     response.headers.update(download_headers(_filename(report.version, "html"), csp=EXPORT_CSP))
     return response
+
+
+def run_panel(ctx: Context, run: Run) -> Panel | None:
+    """The datasets a run used, with their leakage flags, on the run's page (declared in
+    data.SLICE; the run page has checked access to the run)."""
+    datasets = service.datasets_of_runs(ctx, [run.id])
+    if not datasets:
+        return None
+    checks = {u.version_id: service.leakage_checks(ctx, u.version_id) for u in datasets}
+    flags = {  # None: no leakage check has looked at this version
+        v: sorted({f for c in found for f in c.report.flags}) if found else None
+        for v, found in checks.items()
+    }
+    return Panel("data/run_panel.html", {"datasets": datasets, "leakage_flags": flags})

@@ -643,6 +643,11 @@ def cite(ctx: Context, item_key: str, version_id: str) -> list[DatasetVersion]:
     return cited_by(ctx, item.id)
 
 
+def cites_a_dataset(ctx: Context, item_id: str) -> bool:
+    """The Definition-of-Done rule ``dataset_cited`` (declared in data.SLICE)."""
+    return bool(cited_by(ctx, item_id))
+
+
 def cited_by(ctx: Context, item_id: str) -> list[DatasetVersion]:
     rows = ctx.session.execute(
         select(DatasetVersionRow, DatasetRow.name, DatasetRow.project_id)

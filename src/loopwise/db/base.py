@@ -44,13 +44,3 @@ class Base(DeclarativeBase):
         date: Date(),
         dict[str, Any]: JSON(),
     }
-
-
-def import_all_tables() -> None:
-    """Import every slice's tables so Base.metadata is complete (migrations, tests)."""
-    import loopwise.accounts.tables  # noqa: F401
-    import loopwise.data.tables  # noqa: F401
-    import loopwise.planning.tables  # noqa: F401
-    import loopwise.projects.tables  # noqa: F401
-    import loopwise.registry.tables  # noqa: F401
-    import loopwise.tracking.tables  # noqa: F401

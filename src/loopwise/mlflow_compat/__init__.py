@@ -7,3 +7,13 @@ Mapping rules (also in README):
   run's own artifact folder;
 - registered models belong to the project of the runs they are built from.
 """
+
+from loopwise.core.slice import Slice
+
+SLICE = Slice(
+    name="mlflow_compat",
+    raw_api=("loopwise.mlflow_compat.api:router", "loopwise.mlflow_compat.models_api:router"),
+    cli=("loopwise.mlflow_compat.cli",),
+    error_shapes=("loopwise.mlflow_compat.errors:SHAPE",),
+    app_hooks=("loopwise.mlflow_compat.openapi:install",),
+)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from loopwise.mlflow_compat.importer import import_store
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 import_app = typer.Typer(name="import", help="Import data from other tools.", no_args_is_help=True)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi.responses import JSONResponse
 
 from loopwise.core import errors
+from loopwise.web.errors import ErrorShape
 
 PREFIXES = ("/api/2.0/mlflow", "/api/3.0/mlflow", "/ajax-api/2.0/mlflow")
 
@@ -49,3 +50,14 @@ def status_and_code(error: errors.LoopwiseError) -> tuple[int, str]:
 def render(status: int, message: str, code: str | None = None) -> JSONResponse:
     code = code or _BY_STATUS.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
     return JSONResponse({"error_code": code, "message": message}, status_code=status)
+
+
+def _render_error(status: int, message: str, error: errors.LoopwiseError | None) -> JSONResponse:
+    if error is None:
+        return render(status, message)
+    mlflow_status, code = status_and_code(error)
+    return render(mlflow_status, message, code)
+
+
+# The MLflow door's errors (declared in mlflow_compat.SLICE; web.errors applies it)
+SHAPE = ErrorShape(PREFIXES, _render_error)

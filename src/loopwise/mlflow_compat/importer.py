@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, LoopwiseError
@@ -26,7 +24,6 @@ from loopwise.tracking import artifacts, experiments
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunStatus
 from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
-from loopwise.tracking.tables import TagRow
 
 SOURCE_TAG = "loopwise.import.source"
 STATUS = {"FINISHED": RunStatus.FINISHED, "FAILED": RunStatus.FAILED, "KILLED": RunStatus.KILLED}
@@ -64,12 +61,7 @@ def source_client(uri: str) -> Any:
 
 
 def _already(ctx: Context, marker: str) -> bool:
-    return (
-        ctx.session.scalar(
-            select(TagRow.run_id).where(TagRow.key == SOURCE_TAG, TagRow.value == marker).limit(1)
-        )
-        is not None
-    )
+    return tracking.any_run_tagged(ctx, SOURCE_TAG, marker)
 
 
 def plan(client: Any) -> list[tuple[Any, list[Any]]]:

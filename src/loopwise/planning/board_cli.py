@@ -22,7 +22,7 @@ from loopwise.planning.models import Board, Column, Cycle, CycleReport, ItemKind
 from loopwise.planning.schemas import CycleCreate, ItemKeys, MilestoneCreate, WipLimitIn
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 
 class _DefaultShow(TyperGroup):

@@ -17,7 +17,7 @@ from loopwise.planning.schemas import CheckIn, HypothesisCreate, ItemCreate, Sta
 from loopwise.projects.models import Comparator
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 hypothesis_app = typer.Typer(
     name="hypothesis",

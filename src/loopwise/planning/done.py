@@ -1,8 +1,9 @@
 """Definition of Done: a checklist template per item kind, and each item's checks.
 
 Templates default to ``models.DEFAULT_DONE`` until a project edits them. A check with a
-``rule`` is computed, not ticked: ``verdict_decided`` holds once a hypothesis is no
-longer open; ``dataset_cited`` once the item cites a registered dataset version.
+``rule`` is computed, not ticked: ``verdict_decided`` (here) holds once a hypothesis is no
+longer open; other slices declare rules of their own (data: ``dataset_cited``, once the
+item cites a registered dataset version), which reach this module as ``ctx.hooks``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from loopwise.planning.models import DEFAULT_DONE, DoneCheck, ItemCheck, ItemKin
 from loopwise.planning.tables import DoneRuleRow, HypothesisRow, ItemCheckRow, WorkItemRow
 from loopwise.projects import service as projects
 
-RULES = {"verdict_decided", "dataset_cited"}
 _CHECKS = TypeAdapter(list[DoneCheck])
 
 
@@ -44,9 +44,10 @@ def set_template(
     texts = [c.text.strip() for c in checks]
     if any(not t or len(t) > 200 for t in texts) or len(set(texts)) != len(texts):
         raise InvalidInput("each check needs a unique text of 1 to 200 characters")
-    unknown = {c.rule for c in checks if c.rule} - RULES
+    known = set(ctx.hooks.done_rules)
+    unknown = {c.rule for c in checks if c.rule} - known
     if unknown:
-        raise InvalidInput(f"unknown rule(s) {sorted(unknown)}; known: {sorted(RULES)}")
+        raise InvalidInput(f"unknown rule(s) {sorted(unknown)}; known: {sorted(known)}")
     row = ctx.session.get(DoneRuleRow, (project.id, kind.value))
     data = _CHECKS.dump_python(list(checks), mode="json")
     if row is None:
@@ -57,15 +58,15 @@ def set_template(
     return tuple(checks)
 
 
-def _rule_holds(ctx: Context, item: WorkItemRow, rule: str) -> bool:
-    if rule == "verdict_decided":
-        h = ctx.session.get(HypothesisRow, item.id)
-        return h is not None and h.verdict != Verdict.OPEN.value
-    if rule == "dataset_cited":
-        from loopwise.data import service as data  # data builds on planning, not the reverse
+def verdict_decided(ctx: Context, item_id: str) -> bool:
+    """The rule ``verdict_decided``: the item is a hypothesis whose verdict is in."""
+    h = ctx.session.get(HypothesisRow, item_id)
+    return h is not None and h.verdict != Verdict.OPEN.value
 
-        return bool(data.cited_by(ctx, item.id))
-    return False
+
+def _rule_holds(ctx: Context, item: WorkItemRow, rule: str) -> bool:
+    holds = ctx.hooks.done_rules.get(rule)
+    return holds is not None and holds(ctx, item.id)
 
 
 def checks_for(ctx: Context, item: WorkItemRow) -> list[ItemCheck]:

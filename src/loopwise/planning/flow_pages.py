@@ -25,11 +25,11 @@ from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.numeric.flow import CumulativeFlow
 from loopwise.numeric.forecast import HowManyForecast, WhenForecast
 from loopwise.planning import board, flow, milestones
+from loopwise.planning import charts as flow_charts
 from loopwise.planning import service as planning
 from loopwise.planning.models import ColumnCategory, WorkItem
 from loopwise.planning.schemas import MilestoneCreate
 from loopwise.projects import service as projects
-from loopwise.web import flow_charts
 from loopwise.web.deps import Caller
 from loopwise.web.pages import FormDep, PageCaller, pick, redirect, render, validation_messages
 

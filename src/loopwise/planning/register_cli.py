@@ -26,7 +26,7 @@ from loopwise.planning.models import RaciEntry, RaciRole, Risk, RiskCategory, Ri
 from loopwise.planning.schemas import ItemKeys, RaciSet, RiskCreate, RiskUpdate
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 risk_app = typer.Typer(
     name="risk", help="The risk register: likelihood x impact, owners.", no_args_is_help=True

@@ -20,7 +20,7 @@ from loopwise.projects.models import Phase, Project
 from loopwise.projects.schemas import CharterIn, ProjectCreate, ProjectUpdate
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 project_app = typer.Typer(
     name="project", help="Projects: charter, phase, and what they hold.", no_args_is_help=True

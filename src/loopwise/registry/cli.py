@@ -35,7 +35,7 @@ from loopwise.registry.schemas import (
 )
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 model_app = typer.Typer(
     name="model",

@@ -14,10 +14,10 @@ from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.data import service as data
-from loopwise.data.tables import EvaluationRow
 from loopwise.numeric import evaluation as neval
 from loopwise.projects import service as projects
 from loopwise.registry import service as registry
+from loopwise.registry.tables import EvaluationRow
 from loopwise.tracking import service as tracking
 
 _EVAL = TypeAdapter(neval.Evaluation)

@@ -14,11 +14,20 @@ from pydantic import ValidationError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.data import service as data
+from loopwise.data.models import DatasetVersion
 from loopwise.projects import service as projects
 from loopwise.projects.models import Project
 from loopwise.registry import evaluations, lineage, service
+from loopwise.registry.charts import (
+    KIND_NAMES,
+    KINDS,
+    layout,
+    lineage_diagram,
+    weekly_bars,
+)
 from loopwise.registry.lineage import Lineage, Node
 from loopwise.registry.models import TRANSITIONS, Stage, StageEvent
 from loopwise.registry.schemas import (
@@ -29,17 +38,11 @@ from loopwise.registry.schemas import (
     VersionCreate,
 )
 from loopwise.tracking import service as tracking
-from loopwise.web.delivery_charts import (
-    KIND_NAMES,
-    KINDS,
-    layout,
-    lineage_diagram,
-    weekly_bars,
-)
 from loopwise.web.deps import Caller
 from loopwise.web.pages import (
     FormDep,
     PageCaller,
+    Panel,
     pick,
     redirect,
     render,
@@ -595,3 +598,14 @@ def evaluation_page(evaluation_id: str, request: Request, caller: PageCaller) ->
             "model_url": _model_url(record.model, record.version) if record.model else None,
         },
     )
+
+
+def dataset_panel(ctx: Context, version: DatasetVersion) -> Panel | None:
+    """Evaluations recorded on a dataset version, on the version's page (declared in
+    registry.SLICE)."""
+    found = [
+        e
+        for e in evaluations.list_for_project(ctx, version.project_key)
+        if e.dataset_version_id == version.id
+    ]
+    return Panel("registry/dataset_panel.html", {"evaluations": found}) if found else None

@@ -2,7 +2,7 @@
 
 A version's stage moves through ``models.TRANSITIONS``. Entering staging, canary or
 production opens a deployment record (and closes the one it replaces); promotion to
-production first asks every check in ``ctx.promotion_checks`` and is refused, naming
+production first asks every check in ``ctx.hooks.promotion_checks`` and is refused, naming
 what is missing, while one fails. ``rollback`` returns production to the version that
 held it before, in one action.
 """
@@ -364,7 +364,7 @@ def promotion_report(ctx: Context, name: str, version: int) -> list[CheckResult]
     """What each promotion check says about this version, without moving it."""
     model, row = _version_row(ctx, name, version, Role.VIEWER)
     current = _version(row, model.name, _aliases(ctx, model.id))
-    return [check(ctx, current) for check in ctx.promotion_checks]
+    return [check(ctx, current) for check in ctx.hooks.promotion_checks]
 
 
 def transition(

@@ -105,3 +105,24 @@ class IncidentRow(Base):
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class EvaluationRow(Base):
+    """An evaluation of a model version (or run) on one dataset version."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    model_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    dataset_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="SET NULL"), index=True
+    )
+    task: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -105,7 +105,7 @@ class Client(DataMethods, RegistryMethods):
         """Serve the app inside this process; nothing listens on a port."""
         from starlette.testclient import TestClient
 
-        from loopwise.web.app import IN_PROCESS_URL, create_app, in_process
+        from loopwise.app import IN_PROCESS_URL, create_app, in_process
 
         app = create_app(in_process(settings or Settings()), sweep=False)
         client = cls(

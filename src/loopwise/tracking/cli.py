@@ -14,7 +14,7 @@ from loopwise.tracking import artifacts, service
 from loopwise.tracking.models import MetricPoint, Run, RunStatus
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 run_app = typer.Typer(name="run", help="Runs: params, metrics and artifacts.", no_args_is_help=True)
 

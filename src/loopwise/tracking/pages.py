@@ -19,12 +19,11 @@ from fastapi.responses import Response
 
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
-from loopwise.data import service as data
 from loopwise.projects import service as projects
 from loopwise.projects.models import Project
 from loopwise.tracking import artifacts, search, series, service
+from loopwise.tracking import charts as run_charts
 from loopwise.tracking.models import Run, RunStatus
-from loopwise.web import run_charts
 from loopwise.web.pages import PageCaller, render
 
 router = APIRouter(include_in_schema=False)
@@ -251,12 +250,9 @@ def run_page(
             )
             for k in keys
         ]
-        datasets = data.datasets_of_runs(ctx, [run.id])  # get_run checked the access
-        checks = {u.version_id: data.leakage_checks(ctx, u.version_id) for u in datasets}
-        flags = {  # None: no leakage check has looked at this version
-            v: sorted({f for c in found for f in c.report.flags}) if found else None
-            for v, found in checks.items()
-        }
+        # What other slices show about this run (datasets used, ...): get_run checked the
+        # access to it
+        panels = [p for panel in ctx.hooks.run_panels if (p := panel(ctx, run)) is not None]
     parent = path.rstrip("/").rpartition("/")[0] if path.strip("/") else None
     return render(
         request,
@@ -269,8 +265,7 @@ def run_page(
             "path": path.strip("/"),
             "parent": parent,
             "charts": charts,
-            "datasets": datasets,
-            "leakage_flags": flags,
+            "panels": panels,
             "hidden_charts": len(run.metrics) - len(keys),
             "now": caller.state.clock.now(),
         },

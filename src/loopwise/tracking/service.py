@@ -540,3 +540,12 @@ def run_counts(ctx: Context, project_ids: Collection[str]) -> dict[str, int]:
         )
         counts.update({project_id: count for project_id, count in rows})
     return counts
+
+
+def any_run_tagged(ctx: Context, key: str, value: str) -> bool:
+    """Whether some run carries the tag ``key=value`` (whoever may see it: for imports
+    that must not copy a run twice)."""
+    found = ctx.session.scalar(
+        select(TagRow.run_id).where(TagRow.key == key, TagRow.value == value).limit(1)
+    )
+    return found is not None

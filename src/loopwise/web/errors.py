@@ -1,13 +1,16 @@
 """The one place errors become HTTP responses.
 
-API paths get ``{"error": {"code": ..., "message": ...}}``; MLflow-compatible paths get
-MLflow's ``{"error_code", "message"}`` and status codes; pages get an HTML error page, or
-a redirect to the login page when the caller is not signed in.
+API paths get ``{"error": {"code": ..., "message": ...}}``; paths a slice claims with an
+``ErrorShape`` get that slice's body (MLflow-compatible paths: MLflow's
+``{"error_code", "message"}`` and status codes); pages get an HTML error page, or a
+redirect to the login page when the caller is not signed in.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -18,7 +21,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loopwise.core.errors import InvalidInput, LoopwiseError, TooManyRequests, Unauthenticated
 from loopwise.core.limits import MAX_JSON_DEPTH
-from loopwise.mlflow_compat import errors as mlflow_errors
 
 log = logging.getLogger("loopwise")
 
@@ -33,6 +35,24 @@ _HTTP_CODES = {
 }
 
 
+@dataclass(frozen=True)
+class ErrorShape:
+    """How the paths under ``prefixes`` answer errors: ``render(status, message, error)``
+    where ``error`` is the Loopwise error when there is one (None for framework errors
+    such as an unknown path)."""
+
+    prefixes: tuple[str, ...]
+    render: Callable[[int, str, LoopwiseError | None], Response]
+
+
+def _shape(request: Request) -> ErrorShape | None:
+    path = request.url.path
+    for shape in getattr(request.app.state, "error_shapes", ()):
+        if path.startswith(shape.prefixes):
+            return shape
+    return None
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -43,12 +63,11 @@ def _render(
     code: str,
     message: str,
     *,
-    mlflow: tuple[int, str] | None = None,
+    error: LoopwiseError | None = None,
 ) -> Response:
-    if mlflow_errors.is_mlflow(request.url.path):
-        # MLflow clients read {"error_code", "message"} and MLflow's own status codes.
-        mlflow_status, mlflow_code = mlflow or (status, None)  # type: ignore[assignment]
-        return mlflow_errors.render(mlflow_status, message, mlflow_code)
+    shape = _shape(request)
+    if shape is not None:
+        return shape.render(status, message, error)
     if _is_api(request):
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
     if status == 401:
@@ -66,13 +85,7 @@ def _render(
 def render_error(request: Request, exc: LoopwiseError) -> Response:
     """The answer to a Loopwise error on this request's door (also used by middleware,
     which runs outside the exception handlers)."""
-    response = _render(
-        request,
-        exc.http_status,
-        exc.code,
-        exc.message,
-        mlflow=mlflow_errors.status_and_code(exc),
-    )
+    response = _render(request, exc.http_status, exc.code, exc.message, error=exc)
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -89,7 +102,9 @@ def describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts[:10]) or "invalid request"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, shapes: Sequence[ErrorShape] = ()) -> None:
+    app.state.error_shapes = tuple(shapes)
+
     @app.exception_handler(LoopwiseError)
     async def _loopwise(request: Request, exc: LoopwiseError) -> Response:
         return render_error(request, exc)

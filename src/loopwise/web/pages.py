@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -93,6 +95,16 @@ def _chrome(request: Request) -> dict[str, Any]:
     return {"current_user": actor, "auth_enabled": state.settings.auth}
 
 
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def templates() -> Jinja2Templates:
+    """The pages' templates with Loopwise's filters and the top bar's context."""
+    found = Jinja2Templates(directory=str(TEMPLATES))
+    configure(found)
+    return found
+
+
 def configure(templates: Jinja2Templates) -> None:
     templates.env.filters.update(
         when=_when,
@@ -106,24 +118,13 @@ def configure(templates: Jinja2Templates) -> None:
     templates.context_processors.append(_chrome)
 
 
-def routers() -> list[APIRouter]:
-    from loopwise.accounts import pages as accounts_pages
-    from loopwise.data import pages as data_pages
-    from loopwise.planning import board_pages, flow_pages, register_pages
-    from loopwise.planning import pages as planning_pages
-    from loopwise.registry import pages as registry_pages
-    from loopwise.tracking import pages as tracking_pages
+@dataclass(frozen=True)
+class Panel:
+    """A section one slice adds to another slice's page (declared as a run or dataset
+    panel in its SLICE): the page includes ``template`` with ``panel`` in its context."""
 
-    return [
-        accounts_pages.router,
-        planning_pages.router,
-        board_pages.router,
-        flow_pages.router,
-        register_pages.router,
-        tracking_pages.router,
-        data_pages.router,
-        registry_pages.router,
-    ]
+    template: str
+    data: dict[str, Any]
 
 
 # --- handlers' helpers -------------------------------------------------------------------

@@ -15,9 +15,7 @@ from typing import Any
 from alembic import context
 
 from loopwise.core.errors import MigrationFailed
-from loopwise.db.base import Base, import_all_tables
 
-import_all_tables()
 config = context.config
 engine = config.attributes["engine"]
 
@@ -39,7 +37,9 @@ with engine.connect() as connection:
     try:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            # The tables as the code maps them, for autogenerate and comparisons; a plain
+            # upgrade needs none (loopwise.db.migrate.alembic_config can pass them).
+            target_metadata=config.attributes.get("metadata"),
             render_as_batch=sqlite,
             compare_type=True,
             # One transaction for the whole upgrade, on SQLite too (Alembic's default

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from loopwise.numeric.flow import CumulativeFlow
 from loopwise.planning.flow import AgingItem, ItemTimes
 from loopwise.planning.models import Column, ColumnCategory, ItemKind
-from loopwise.web.charts import nice_ticks, tick_label
+from loopwise.web.charts import nice_ticks, plural, tick_label
 
 WIDTH, HEIGHT = 720, 300
 LEFT, TOP, BOTTOM = 48, 14, 42
@@ -129,10 +129,6 @@ def _date_scale(first: date, last: date, left: float, right: float) -> Callable[
     return x_of
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _days(value: float) -> str:
     return f"{value:.1f} d" if value < 100 else f"{value:.0f} d"
 
@@ -174,7 +170,7 @@ def cumulative_flow(
     )
     total = sum(last) if last else 0
     label = (
-        f"Cumulative flow from {cfd.days[0]} to {cfd.days[-1]}: {_plural(total, 'item')} "
+        f"Cumulative flow from {cfd.days[0]} to {cfd.days[-1]}: {plural(total, 'item')} "
         "on the last day"
         if cfd.days
         else "Cumulative flow: no days"
@@ -250,7 +246,7 @@ def cycle_time_scatter(
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> Markup:
-    label = f"Cycle time of {_plural(len(items), 'finished item')} by finish day" + (
+    label = f"Cycle time of {plural(len(items), 'finished item')} by finish day" + (
         "; " + ", ".join(f"{p}th percentile {_days(v)}" for p, v in sorted(percentiles.items()))
         if percentiles
         else ""
@@ -299,7 +295,7 @@ def throughput_bars(
     weeks: Sequence[tuple[date, int]], *, width: int = WIDTH, height: int = 230
 ) -> Markup:
     total = sum(n for _, n in weeks)
-    label = f"Items finished per week: {total} in {_plural(len(weeks), 'week')}"
+    label = f"Items finished per week: {total} in {plural(len(weeks), 'week')}"
     svg = _open(width, height, "bars throughput", label)
     left, right, top, bottom = LEFT, width - RIGHT, TOP, height - BOTTOM
     svg.append(_plot(left, top, right, bottom))
@@ -320,7 +316,7 @@ def throughput_bars(
                 svg.append(
                     f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                     f'height="{bottom - y:.1f}"><title>week of {start}: '
-                    f"{_plural(count, 'item')}</title></rect>"
+                    f"{plural(count, 'item')}</title></rect>"
                 )
                 if len(weeks) <= 26:
                     svg.append(
@@ -358,7 +354,7 @@ def aging_chart(
         if s not in {c.key for c in lanes}
     ]
     over = sum(a.over_p85 for a in aging)
-    label = f"Age of {_plural(len(aging), 'item')} in progress" + (
+    label = f"Age of {plural(len(aging), 'item')} in progress" + (
         f"; {over} older than the 85th percentile cycle time ({_days(p85)})"
         if p85 is not None
         else ""
@@ -511,7 +507,7 @@ def histogram(
     writes an outcome for the axis (a date for "when", a count for "how many").
     """
     trials = sum(c for _, c in histogram)
-    label = f"Distribution of {_plural(trials, 'trial')}: {what}" + "".join(
+    label = f"Distribution of {plural(trials, 'trial')}: {what}" + "".join(
         f"; P{p} {value_label(v)}" for p, v in sorted(markers.items())
     )
     svg = _open(width, height, "histogram", label)

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from loopwise.tracking.series import Bucket
 from loopwise.tracking.series import Chart as Series
-from loopwise.web.charts import HEIGHT, WIDTH, Chart, nice_ticks, tick_label
+from loopwise.web.charts import HEIGHT, WIDTH, Chart, Scale, nice_ticks, padded, plural, tick_label
 
 LEFT, RIGHT, TOP, BOTTOM = 60, 16, 14, 42
 MARKERS_BELOW = 60
@@ -53,34 +53,6 @@ class Style:
 
 def run_style(index: int) -> Style:
     return Style(PALETTE[index % len(PALETTE)], DASHES[(index // len(PALETTE)) % len(DASHES)])
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-class _Scale:
-    """Data to pixels; halves values first so huge ranges do not overflow."""
-
-    def __init__(self, low: float, high: float, start: float, end: float) -> None:
-        self.low, self.start, self.end = low, start, end
-        self.span = high / 2 - low / 2
-
-    def __call__(self, value: float) -> float:
-        if self.span <= 0:
-            return (self.start + self.end) / 2
-        return self.start + (value / 2 - self.low / 2) / self.span * (self.end - self.start)
-
-
-def _padded(low: float, high: float) -> tuple[float, float]:
-    if low == high:
-        pad = abs(low) * 0.1 or 1.0
-        return low - pad, high + pad
-    pad = (high / 2 - low / 2) * 0.1
-    lo, hi = low - pad, high + pad
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return low, high
-    return lo, hi
 
 
 def _finite(buckets: Sequence[Bucket]) -> list[float]:
@@ -114,13 +86,13 @@ def _infinity_notes(series: Series) -> list[str]:
             return []
         parts = [f"{pos:,} at +∞" if pos else "", f"{neg:,} at −∞" if neg else ""]
         return [
-            f"{_plural(pos + neg, 'infinite point')} clipped to the plot edge "
+            f"{plural(pos + neg, 'infinite point')} clipped to the plot edge "
             f"({', '.join(p for p in parts if p)})"
         ]
     hit = sum(1 for b in series.buckets if math.isinf(b.min) or math.isinf(b.max))
     if not hit:
         return []
-    return [f"{_plural(hit, 'bucket')} with infinite values clipped to the plot edge"]
+    return [f"{plural(hit, 'bucket')} with infinite values clipped to the plot edge"]
 
 
 def _pts(coords: Sequence[tuple[float, float]]) -> str:
@@ -143,8 +115,8 @@ class _Frame:
     def __post_init__(self) -> None:
         self.left, self.right = LEFT, self.width - RIGHT
         self.top, self.bottom = TOP, self.height - BOTTOM
-        self.sx = _Scale(self.x_lo, self.x_hi, self.left, self.right)
-        self.sy = _Scale(self.y_lo, self.y_hi, self.bottom, self.top)
+        self.sx = Scale(self.x_lo, self.x_hi, self.left, self.right)
+        self.sy = Scale(self.y_lo, self.y_hi, self.bottom, self.top)
 
     def y(self, value: float) -> float:
         return self.sy(min(max(value, self.y_lo), self.y_hi))  # infinities on the edge
@@ -233,7 +205,7 @@ def bucket_chart(
     x_label = "point #" if by_index else "step"
     notes: list[str] = []
     if series.nan_count:
-        notes.append(f"{_plural(series.nan_count, 'NaN point')} skipped")
+        notes.append(f"{plural(series.nan_count, 'NaN point')} skipped")
     notes += _infinity_notes(series)
     finite = _finite(series.buckets)
     if not finite:
@@ -242,12 +214,12 @@ def bucket_chart(
     if not series.exact:
         drawn = series.total - series.nan_count
         notes.append(
-            f"{drawn:,} points drawn as {_plural(len(series.buckets), 'bucket')} "
+            f"{drawn:,} points drawn as {plural(len(series.buckets), 'bucket')} "
             "(min and max kept per bucket)"
         )
     y_min, y_max = min(finite), max(finite)
     xs = _xs(series)
-    frame = _Frame(width, height, *_x_range(series, xs), *_padded(y_min, y_max), x_label)
+    frame = _Frame(width, height, *_x_range(series, xs), *padded(y_min, y_max), x_label)
     kind = "line chart" if series.exact else "min-max band chart"
     frame.open(
         series.key,
@@ -294,7 +266,7 @@ def overlay_chart(
     for line in lines:
         s = line.series
         if s.nan_count:
-            notes.append(f"{line.label}: {_plural(s.nan_count, 'NaN point')} skipped")
+            notes.append(f"{line.label}: {plural(s.nan_count, 'NaN point')} skipped")
         notes += [f"{line.label}: {n}" for n in _infinity_notes(s)]
         if _finite(s.buckets):
             drawable.append(line)
@@ -310,7 +282,7 @@ def overlay_chart(
     ranges = [_x_range(line.series, xs[line.run_id]) for line in drawable]
     x_lo, x_hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     frame = _Frame(
-        width, height, x_lo, x_hi, *_padded(min(finite), max(finite)),
+        width, height, x_lo, x_hi, *padded(min(finite), max(finite)),
         "point #" if by_index else "step",
     )  # fmt: skip
     frame.open(key, f"{key}: {len(drawable)} runs overlaid")

@@ -12,33 +12,23 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from swagger_ui_bundle import swagger_ui_path
 
 import loopwise
-from loopwise.accounts import api as accounts_api
+from loopwise import slices
 from loopwise.core.clock import Clock, SystemClock
 from loopwise.core.settings import Settings
-from loopwise.data import api as data_api
+from loopwise.core.slice import Periodic, resolve
 from loopwise.db.engine import Database
 from loopwise.db.migrate import ensure_current
-from loopwise.mlflow_compat import api as mlflow_api
-from loopwise.mlflow_compat import models_api as mlflow_models_api
-from loopwise.mlflow_compat import openapi as mlflow_openapi
-from loopwise.planning import api as planning_api
-from loopwise.planning import board_api, hypotheses
-from loopwise.projects import api as projects_api
-from loopwise.registry import api as registry_api
-from loopwise.tracking import api as tracking_api
 from loopwise.web import errors, pages, security
 from loopwise.web.body import BodyLimit
 from loopwise.web.state import SYSTEM, AppState
 from loopwise.web.timing import ServerTiming
-from loopwise.wiring import default_bus, default_promotion_checks
 
 log = logging.getLogger("loopwise")
-WEB = Path(__file__).parent
+WEB = Path(__file__).parent / "web"
 # The address in-process clients (SDK ``Client.in_process``, CLI seeding and exports) use:
 # a loopback name, allowed by default; ``in_process`` keeps it allowed whatever
 # LOOPWISE_ALLOWED_HOSTS says (nothing listens, so no browser can reach such an app).
@@ -57,20 +47,21 @@ def in_process(settings: Settings) -> Settings:
     return settings.model_copy(update={"allowed_hosts": (*hosts, "127.0.0.1")})
 
 
-def sweep_verdicts(state: AppState) -> int:
-    """Re-judge hypotheses whose time-box has passed (server sweep, CLI refresh)."""
+def run_job(state: AppState, job: Periodic) -> int:
+    """One run of a slice's periodic job as the system user, in one transaction."""
     with state.context(SYSTEM, write=True) as ctx:
-        return hypotheses.refresh_due(ctx)
+        changed: int = resolve(job.job)(ctx)
+        return changed
 
 
-async def _sweeper(state: AppState, every: float) -> None:
+async def _repeat(state: AppState, job: Periodic, every: float) -> None:
     while True:
         try:
-            changed = await run_in_threadpool(sweep_verdicts, state)
+            changed = await run_in_threadpool(run_job, state, job)
             if changed:
-                log.info("time-box sweep: %d verdicts changed", changed)
-        except Exception:  # keep sweeping; the next tick retries
-            log.exception("time-box sweep failed")
+                log.info("%s: %d changed", job.name, changed)
+        except Exception:  # keep going; the next tick retries
+            log.exception("%s failed", job.name)
         await asyncio.sleep(every)
 
 
@@ -87,23 +78,19 @@ def create_app(
         sqlite_synchronous=settings.sqlite_synchronous,
     )
     ensure_current(db.engine)
-    state = AppState(
-        settings=settings,
-        db=db,
-        clock=clock or SystemClock(),
-        bus=default_bus(),
-        promotion_checks=default_promotion_checks(),
-    )
+    state = build_state(settings, db, clock or SystemClock())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = None
-        if sweep and settings.verdict_refresh_seconds > 0:
-            task = asyncio.create_task(_sweeper(state, settings.verdict_refresh_seconds))
+        tasks = []
+        for job in slices.periodic() if sweep else []:
+            every = float(getattr(settings, job.every_setting))
+            if every > 0:
+                tasks.append(asyncio.create_task(_repeat(state, job, every)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -117,10 +104,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.loopwise = state
-    templates = Jinja2Templates(directory=str(WEB / "templates"))
-    pages.configure(templates)
+    templates = pages.templates()
     app.state.templates = templates
-    errors.install(app)
+    errors.install(app, slices.error_shapes())
 
     @app.get("/api/v1/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -134,22 +120,14 @@ def create_app(
             {"swagger": SWAGGER, "openapi_url": app.openapi_url},
         )
 
-    # The MLflow protocol first: its log calls are the hottest requests, and routes are
-    # matched in order. Its handlers check their own bodies (mlflow_compat.wire).
-    app.include_router(mlflow_api.router)
-    app.include_router(mlflow_models_api.router)
+    # Routers that read their own bodies first (the MLflow protocol: its log calls are the
+    # hottest requests, and routes are matched in order), then JSON endpoints, then pages.
+    for router in slices.raw_api_routers():
+        app.include_router(router)
     json_only = [Depends(security.json_body)]
-    for api in (
-        accounts_api,
-        projects_api,
-        planning_api,
-        tracking_api,
-        board_api,
-        registry_api,
-        data_api,
-    ):
-        app.include_router(api.router, dependencies=json_only)
-    for router in pages.routers():
+    for router in slices.api_routers():
+        app.include_router(router, dependencies=json_only)
+    for router in slices.page_routers():
         app.include_router(router)
     app.mount(SWAGGER, StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
@@ -163,5 +141,19 @@ def create_app(
         allowed=security.allowed_hosts(settings.allowed_hosts, settings.host),
     )
     app.add_middleware(ServerTiming)
-    mlflow_openapi.install(app)  # the MLflow routes' schemas, described by hand
+    for hook in slices.app_hooks():  # e.g. the MLflow routes' schemas, described by hand
+        hook(app)
     return app
+
+
+def build_state(settings: Settings, db: Database, clock: Clock) -> AppState:
+    """What one app (or one CLI invocation) holds: the slices' event handlers, hooks and
+    identity, wired together."""
+    return AppState(
+        settings=settings,
+        db=db,
+        clock=clock,
+        bus=slices.event_bus(),
+        identity=slices.identity(db, clock),
+        hooks=slices.hooks(),
+    )

@@ -16,7 +16,7 @@ from loopwise.db.engine import Database
 from loopwise.db.migrate import current_revision, head_revision, upgrade
 
 if TYPE_CHECKING:
-    from loopwise.cli import CliEnv
+    from loopwise.console import CliEnv
 
 db_app = typer.Typer(
     name="db", help="Database schema: current revision and upgrades.", no_args_is_help=True
