@@ -25,8 +25,8 @@ from starlette.testclient import TestClient
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.throttle import LoginThrottle, Policy
-from loopwise.core.settings import Settings
 from loopwise.app import create_app
+from loopwise.core.settings import Settings
 
 
 def main() -> None:

@@ -155,13 +155,15 @@ def seed_board(home: Path, items: int) -> tuple[str, str]:
     years, written through the services in one transaction. Returns (database file, key)."""
     from loopwise.accounts import service as accounts
     from loopwise.accounts.models import Role
+    from loopwise.app import create_app
     from loopwise.core.clock import FrozenClock
     from loopwise.core.settings import Settings
     from loopwise.planning import hypotheses
     from loopwise.planning import service as planning
     from loopwise.planning.models import ItemKind
-    from loopwise.planning.schemas import HypothesisCreate, ItemCreate, ProjectCreate
-    from loopwise.app import create_app
+    from loopwise.planning.schemas import HypothesisCreate, ItemCreate
+    from loopwise.projects import service as projects
+    from loopwise.projects.schemas import ProjectCreate
 
     clock = FrozenClock(datetime.now(UTC) - timedelta(days=HISTORY_DAYS))
     app = create_app(Settings(home=home), clock=clock, sweep=False)
@@ -171,7 +173,7 @@ def seed_board(home: Path, items: int) -> tuple[str, str]:
     try:
         actor = state.ensure_local_actor()
         with state.context(actor, write=True) as ctx:
-            project = planning.create_project(ctx, ProjectCreate(key="BENCH", name="Board bench"))
+            project = projects.create_project(ctx, ProjectCreate(key="BENCH", name="Board bench"))
             people = [f"person{i}" for i in range(8)]
             for name in people:
                 accounts.create_user(ctx.session, clock, name)
@@ -238,8 +240,8 @@ class Served:
     def __init__(self, home: Path) -> None:
         import uvicorn
 
-        from loopwise.core.settings import Settings
         from loopwise.app import create_app
+        from loopwise.core.settings import Settings
 
         self.app = create_app(Settings(home=home), sweep=False)
         self.port = _free_port()
