@@ -158,10 +158,11 @@ def seed_board(home: Path, items: int) -> tuple[str, str]:
     from loopwise.app import create_app
     from loopwise.core.clock import FrozenClock
     from loopwise.core.settings import Settings
-    from loopwise.planning import hypotheses
-    from loopwise.planning import service as planning
-    from loopwise.planning.models import ItemKind
-    from loopwise.planning.schemas import HypothesisCreate, ItemCreate
+    from loopwise.planning.hypotheses import service as hypotheses
+    from loopwise.planning.hypotheses.schemas import HypothesisCreate
+    from loopwise.planning.items import service as planning
+    from loopwise.planning.items.models import ItemKind
+    from loopwise.planning.items.schemas import ItemCreate
     from loopwise.projects import service as projects
     from loopwise.projects.schemas import ProjectCreate
 

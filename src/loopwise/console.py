@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter
@@ -27,6 +27,10 @@ from loopwise.web.state import AppState
 
 # build_state(settings, db, clock) -> AppState: the app factory's wiring (loopwise.app)
 StateBuilder = Callable[[Settings, Database, Clock], AppState]
+
+# Arguments and options every slice's commands share
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ProjectArg = Annotated[str, typer.Argument(help="Project key, e.g. CHURN.")]
 
 
 def _when(value: datetime | None) -> str:
@@ -199,3 +203,9 @@ class _RichReporter:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+
+
+def env_of(ctx: typer.Context) -> CliEnv:
+    """The ``CliEnv`` the root command put in the Typer context."""
+    env: CliEnv = ctx.obj
+    return env

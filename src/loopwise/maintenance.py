@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from loopwise.console import JsonOption, env_of
 from loopwise.db import backup as backups
 from loopwise.db.engine import Database
 from loopwise.db.migrate import current_revision, head_revision, upgrade
@@ -22,8 +23,6 @@ db_app = typer.Typer(
     name="db", help="Database schema: current revision and upgrades.", no_args_is_help=True
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
 
 def groups() -> list[typer.Typer]:
     return [db_app]
@@ -31,11 +30,6 @@ def groups() -> list[typer.Typer]:
 
 def commands() -> list[tuple[str, Callable[..., Any]]]:
     return [("backup", backup_command), ("restore", restore_command)]
-
-
-def _env(ctx: typer.Context) -> CliEnv:
-    env: CliEnv = ctx.obj
-    return env
 
 
 @contextmanager
@@ -54,7 +48,7 @@ def _database(env: CliEnv) -> Iterator[Database]:
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Migrate the database in place to this release's schema; data is kept."""
-    env = _env(ctx)
+    env = env_of(ctx)
     copy = None
     with _database(env) as db:
         if current_revision(db.engine) != head_revision(db.engine):
@@ -74,7 +68,7 @@ def upgrade_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @db_app.command("current")
 def current_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the database's schema revision and the one this release needs."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with _database(env) as db:
         current, head = current_revision(db.engine), head_revision(db.engine)
     if as_json:
@@ -104,7 +98,7 @@ def backup_command(
     in one consistent snapshot (no superuser needed). Artifacts are copied with their
     SHA-256 recorded in DEST/manifest.json.
     """
-    env = _env(ctx)
+    env = env_of(ctx)
     settings = env.settings
     with env.progress() as reporter:
         manifest = backups.backup(
@@ -131,7 +125,7 @@ def restore_command(
     --artifact-root); both must be empty. Every artifact's SHA-256 and every table's row
     count is checked; on any failure nothing is left behind.
     """
-    env = _env(ctx)
+    env = env_of(ctx)
     settings = env.settings
     with env.progress() as reporter:
         manifest = backups.restore(

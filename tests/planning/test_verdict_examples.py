@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from loopwise.planning.models import Verdict
-from loopwise.planning.verdict import Criteria, compute_verdict
+from loopwise.planning.hypotheses.models import Verdict
+from loopwise.planning.hypotheses.verdict import Criteria, compute_verdict
 from loopwise.projects.models import Comparator
 from loopwise.tracking.models import Evidence, RunStatus
 

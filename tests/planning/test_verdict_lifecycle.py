@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from loopwise import Client
 from loopwise.app import run_job
 from loopwise.core.clock import FrozenClock
-from loopwise.planning.models import Hypothesis, Verdict
+from loopwise.planning.hypotheses.models import Hypothesis, Verdict
 from loopwise.slices import periodic
 
 pytestmark = pytest.mark.store

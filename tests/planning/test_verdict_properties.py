@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from loopwise.planning.models import Verdict
-from loopwise.planning.verdict import Criteria, VerdictResult, compute_verdict
+from loopwise.planning.hypotheses.models import Verdict
+from loopwise.planning.hypotheses.verdict import Criteria, VerdictResult, compute_verdict
 from loopwise.projects.models import Comparator
 from loopwise.tracking.models import Evidence, RunStatus
 

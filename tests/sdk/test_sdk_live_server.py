@@ -14,7 +14,7 @@ import loopwise
 from loopwise.core.clock import FrozenClock
 from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.settings import Settings
-from loopwise.planning.models import Verdict
+from loopwise.planning.hypotheses.models import Verdict
 
 pytestmark = pytest.mark.store
 

@@ -6,9 +6,10 @@ import re
 from datetime import date, timedelta
 
 from loopwise.numeric.flow import CumulativeFlow
-from loopwise.planning import charts as flow_charts
-from loopwise.planning.flow import AgingItem, ItemTimes
-from loopwise.planning.models import DEFAULT_COLUMNS, Column, ColumnCategory, ItemKind
+from loopwise.planning.board.models import DEFAULT_COLUMNS, Column, ColumnCategory
+from loopwise.planning.flow import charts as flow_charts
+from loopwise.planning.flow.service import AgingItem, ItemTimes
+from loopwise.planning.items.models import ItemKind
 
 DAY0 = date(2026, 1, 5)
 

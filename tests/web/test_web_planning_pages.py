@@ -24,10 +24,11 @@ from loopwise.accounts.models import Role
 from loopwise.core.clock import FrozenClock
 from loopwise.core.context import Actor
 from loopwise.core.ids import new_id
-from loopwise.planning import board
-from loopwise.planning import service as planning
-from loopwise.planning.schemas import ItemCreate
-from loopwise.planning.tables import HypothesisRow, WorkItemEventRow, WorkItemRow
+from loopwise.planning.board import service as board
+from loopwise.planning.hypotheses.tables import HypothesisRow
+from loopwise.planning.items import service as planning
+from loopwise.planning.items.schemas import ItemCreate
+from loopwise.planning.items.tables import WorkItemEventRow, WorkItemRow
 from loopwise.projects import service as projects
 from loopwise.projects.schemas import ProjectCreate
 

@@ -12,25 +12,19 @@ import typer
 from loopwise.accounts import service
 from loopwise.accounts.models import Token, User, parse_duration
 from loopwise.accounts.schemas import TokenCreate, TokenCreated, UserCreate
+from loopwise.console import JsonOption, env_of
 
 if TYPE_CHECKING:
-    from loopwise.console import CliEnv
+    pass
 
 user_app = typer.Typer(name="user", help="Workspace users.", no_args_is_help=True)
 token_app = typer.Typer(
     name="token", help="API tokens for the SDK and scripts.", no_args_is_help=True
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
 
 def groups() -> list[typer.Typer]:
     return [user_app, token_app]
-
-
-def _env(ctx: typer.Context) -> CliEnv:
-    env: CliEnv = ctx.obj
-    return env
 
 
 # --- users -----------------------------------------------------------------------------
@@ -51,7 +45,7 @@ def create_user(
     as_json: JsonOption = False,
 ) -> None:
     """Create a workspace user (without --password they sign in with API tokens only)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     secret = None
     if password:
         secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -77,7 +71,7 @@ def create_user(
 @user_app.command("list")
 def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List workspace users."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         service.require_workspace_admin(c)
         users = service.list_users(c.session)
@@ -112,7 +106,7 @@ def create_token(
     as_json: JsonOption = False,
 ) -> None:
     """Create an API token and print its secret (shown only this once)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = TokenCreate(name=name, expires_in=expires_in)
     ttl = parse_duration(data.expires_in) if data.expires_in is not None else None
     with env.write() as c:
@@ -136,7 +130,7 @@ def list_tokens(
     as_json: JsonOption = False,
 ) -> None:
     """List a user's API tokens: expiry, last use (noted at most once a minute), state."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         service.require_workspace_admin(c)
         owner = service.get_user(c.session, user)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
+from loopwise.console import JsonOption, ProjectArg, env_of
 from loopwise.core.errors import InvalidInput
 from loopwise.data import service
 from loopwise.data.models import (
@@ -45,8 +46,6 @@ dataset_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ProjectArg = Annotated[str, typer.Argument(help="Project key, e.g. CHURN.")]
 NameArg = Annotated[str, typer.Argument(help="Dataset name, e.g. customers.")]
 VersionArg = Annotated[str, typer.Argument(help="Dataset version id, e.g. dsv_3f2a...")]
 DATE = ["%Y-%m-%d"]
@@ -55,11 +54,6 @@ FLAGS = ", ".join(f.value for f in PersonalData)
 
 def groups() -> list[typer.Typer]:
     return [dataset_app]
-
-
-def _env(ctx: typer.Context) -> CliEnv:
-    env: CliEnv = ctx.obj
-    return env
 
 
 def _size(n: int) -> str:
@@ -138,7 +132,7 @@ def register_path(
 ) -> None:
     """Register a version of a dataset from a local path; identical content returns the
     existing version."""
-    env = _env(ctx)
+    env = env_of(ctx)
     meta = MetaIn.model_validate(
         {
             "owner": owner,
@@ -169,7 +163,7 @@ def register_path(
 @dataset_app.command("list")
 def list_datasets(ctx: typer.Context, project: ProjectArg, as_json: JsonOption = False) -> None:
     """List a project's datasets."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.list_datasets(c, project)
 
@@ -196,7 +190,7 @@ def list_versions(
     ctx: typer.Context, project: ProjectArg, name: NameArg, as_json: JsonOption = False
 ) -> None:
     """List the versions of a dataset, newest first."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.list_versions(c, project, name)
 
@@ -303,7 +297,7 @@ def _version_view(env: CliEnv, v: DatasetVersion, *, brief: bool = False) -> lis
 @dataset_app.command("show")
 def get_version(ctx: typer.Context, version_id: VersionArg, as_json: JsonOption = False) -> None:
     """Show a dataset version: metadata, quality, profile and expectations."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.get_version(c, version_id)
     env.emit(found, DatasetVersion, as_json=as_json, render=lambda: _version_view(env, found))
@@ -353,7 +347,7 @@ def create_dataset(
 ) -> None:
     """Create an empty dataset, e.g. to declare its expectations before the first version
     (returns the existing one if the name is taken)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = DatasetCreate(
         name=name,
         description=description,
@@ -387,7 +381,7 @@ def set_expectations(
 ) -> None:
     """Declare what every new version must satisfy (replaces the current list; checked
     when a version is registered)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     parsed = _parse_expectations(expectations or [], file)
     if not parsed and not clear:
         raise typer.BadParameter("give expectations, --file, or --clear to remove them all")
@@ -441,7 +435,7 @@ def check_leakage(
     as_json: JsonOption = False,
 ) -> None:
     """Check a train/eval pair for leakage: shared rows, shared ids, giveaway features."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = LeakageIn(
         train_version_id=train_version_id,
         eval_version_id=eval_version_id,
@@ -531,7 +525,7 @@ def readiness(
 ) -> None:
     """Is a dataset version fit for use? Profile, quality, expectations, leakage,
     ownership, permission and personal data, with the issues in the way."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         report = service.readiness(c, version_id)
     if fmt in (ReadinessFormat.MD, ReadinessFormat.HTML):
@@ -554,7 +548,7 @@ def cite(
     as_json: JsonOption = False,
 ) -> None:
     """A work item cites a dataset version (its readiness report) as evidence."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = CiteIn(version_id=version_id)
     with env.write() as c:
         cited = service.cite(c, item, data.version_id)
@@ -579,7 +573,7 @@ def use_in_run(
     as_json: JsonOption = False,
 ) -> None:
     """Record that a run used a dataset version (lineage)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = RunDatasetIn(version_id=version_id, role=role)
     with env.write() as c:
         link = service.use_in_run(c, run_id, data.version_id, data.role)

@@ -45,7 +45,7 @@ from loopwise.data.tables import (
 )
 from loopwise.numeric import leakage as nleak
 from loopwise.numeric import profile as nprofile
-from loopwise.planning import service as planning
+from loopwise.planning.items import service as planning
 from loopwise.projects import service as projects
 from loopwise.projects.models import PermissionStatus
 from loopwise.tracking import service as tracking

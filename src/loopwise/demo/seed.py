@@ -16,7 +16,8 @@ from typing import Any
 from loopwise.core.errors import NotFound
 from loopwise.core.progress import QuietReporter, Reporter
 from loopwise.demo.training import ModelSpec, load_split, steps, train
-from loopwise.planning.models import Hypothesis, ItemStatus, Verdict
+from loopwise.planning.hypotheses.models import Hypothesis, Verdict
+from loopwise.planning.items.models import ItemStatus
 from loopwise.sdk.client import Client
 
 PROJECT_KEY = "CANCER"

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Membership, Role
 from loopwise.accounts.schemas import MemberSet
+from loopwise.console import JsonOption, ProjectArg, env_of
 from loopwise.core.errors import InvalidInput
 from loopwise.projects import service as projects
 from loopwise.projects.models import Phase, Project
@@ -29,17 +30,9 @@ member_app = typer.Typer(
     name="member", help="Project members and their roles.", no_args_is_help=True
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ProjectArg = Annotated[str, typer.Argument(help="Project key, e.g. CHURN.")]
-
 
 def groups() -> list[typer.Typer]:
     return [project_app, member_app]
-
-
-def _env(ctx: typer.Context) -> CliEnv:
-    env: CliEnv = ctx.obj
-    return env
 
 
 # --- projects --------------------------------------------------------------------------
@@ -86,7 +79,7 @@ def _project_view(env: CliEnv, project: Project) -> list[Any]:
 @project_app.command("list")
 def list_projects(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the projects."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = projects.list_projects(c)
     env.emit(found, list[Project], as_json=as_json, render=lambda: _project_rows(env, found))
@@ -113,7 +106,7 @@ def create_project(
     as_json: JsonOption = False,
 ) -> None:
     """Create a project; you become its admin."""
-    env = _env(ctx)
+    env = env_of(ctx)
     charter_in = CharterIn()
     if charter is not None:
         try:
@@ -137,7 +130,7 @@ def create_project(
 @project_app.command("show")
 def resolve_project(ctx: typer.Context, key: ProjectArg, as_json: JsonOption = False) -> None:
     """Show a project and its charter."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         project = projects.resolve_project(c, key)
     env.emit(project, Project, as_json=as_json, render=lambda: _project_view(env, project))
@@ -151,7 +144,7 @@ def set_phase(
     as_json: JsonOption = False,
 ) -> None:
     """Move a project to another CRISP-DM phase."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.write() as c:
         project = projects.update_project(c, key, ProjectUpdate(phase=phase))
     env.emit(
@@ -174,7 +167,7 @@ def set_member(
     as_json: JsonOption = False,
 ) -> None:
     """Add a user to a project, or change their role."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = MemberSet(username=user, role=role)
     with env.write() as c:
         project_id = projects.resolve_project(c, project).id
@@ -194,7 +187,7 @@ def list_members(
     as_json: JsonOption = False,
 ) -> None:
     """List a project's members and roles."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         members = accounts.list_members(c, projects.resolve_project(c, project).id)
     env.emit(

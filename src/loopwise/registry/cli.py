@@ -13,6 +13,7 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
+from loopwise.console import JsonOption, ProjectArg, env_of
 from loopwise.registry import lineage, service
 from loopwise.registry.models import (
     CheckResult,
@@ -52,8 +53,6 @@ lineage_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ProjectArg = Annotated[str, typer.Argument(help="Project key, e.g. CHURN.")]
 ModelArg = Annotated[str, typer.Argument(help="Registered model name.")]
 VersionArg = Annotated[int, typer.Argument(min=1, help="Version number, e.g. 3.")]
 
@@ -64,11 +63,6 @@ def groups() -> list[typer.Typer]:
 
 def commands() -> list[tuple[str, Any]]:
     return [("delivery", delivery_metrics)]
-
-
-def _env(ctx: typer.Context) -> CliEnv:
-    env: CliEnv = ctx.obj
-    return env
 
 
 _STAGE_STYLE = {
@@ -168,7 +162,7 @@ def list_models(
     as_json: JsonOption = False,
 ) -> None:
     """List registered models."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.list_models(c, project)
     env.emit(found, list[RegisteredModel], as_json=as_json, render=lambda: _model_rows(env, found))
@@ -183,7 +177,7 @@ def create_model(
     as_json: JsonOption = False,
 ) -> None:
     """Register a model in a project."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = ModelCreate(name=name, description=description)
     with env.write() as c:
         created = service.create_model(c, project, data.name, data.description)
@@ -193,7 +187,7 @@ def create_model(
 @model_app.command("show")
 def get_model(ctx: typer.Context, name: ModelArg, as_json: JsonOption = False) -> None:
     """Show a registered model."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.get_model(c, name)
     env.emit(found, RegisteredModel, as_json=as_json, render=lambda: _model_view(env, found))
@@ -202,7 +196,7 @@ def get_model(ctx: typer.Context, name: ModelArg, as_json: JsonOption = False) -
 @model_app.command("versions")
 def list_versions(ctx: typer.Context, name: ModelArg, as_json: JsonOption = False) -> None:
     """List a model's versions, newest first."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.list_versions(c, name)
     env.emit(found, list[ModelVersion], as_json=as_json, render=lambda: _version_rows(env, found))
@@ -220,7 +214,7 @@ def create_version(
     as_json: JsonOption = False,
 ) -> None:
     """Register a new version of a model, from a run."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = VersionCreate(run_id=run, source=source, description=description)
     with env.write() as c:
         created = service.create_version(
@@ -238,7 +232,7 @@ def set_alias(
     as_json: JsonOption = False,
 ) -> None:
     """Point an alias at a version (moves it if it pointed elsewhere)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = AliasSet(version=version)
     with env.write() as c:
         found = service.set_alias(c, name, alias, data.version)
@@ -257,7 +251,7 @@ def delete_alias(
     alias: Annotated[str, typer.Argument(help="The alias to remove.")],
 ) -> None:
     """Remove an alias."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.write() as c:
         service.delete_alias(c, name, alias)
     env.console.print(Text(f"removed {name}@{alias}"))
@@ -268,7 +262,7 @@ def promotion_report(
     ctx: typer.Context, name: ModelArg, version: VersionArg, as_json: JsonOption = False
 ) -> None:
     """What each promotion check says now (production needs all of them to pass)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         results = service.promotion_report(c, name, version)
     rows = [
@@ -302,7 +296,7 @@ def transition(
 ) -> None:
     """Move a version to another stage (staging, canary with a traffic share, production,
     archived); production first asks every promotion check."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = StageChange(stage=stage, traffic_share=traffic_share, reason=reason)
     with env.write() as c:
         moved = service.transition(
@@ -327,7 +321,7 @@ def rollback(
     as_json: JsonOption = False,
 ) -> None:
     """Return production to the version that held it before the current one."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = RollbackIn(reason=reason)
     with env.write() as c:
         restored = service.rollback(c, name, data.reason)
@@ -342,7 +336,7 @@ def rollback(
 @model_app.command("history")
 def stage_history(ctx: typer.Context, name: ModelArg, as_json: JsonOption = False) -> None:
     """Every stage change of a model's versions, oldest first."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         events = service.stage_history(c, name)
     rows = [
@@ -379,7 +373,7 @@ def list_deployments(
     as_json: JsonOption = False,
 ) -> None:
     """List a project's deployments, newest first."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.list_deployments(c, project, active_only=active)
 
@@ -435,7 +429,7 @@ def open_incident(
     as_json: JsonOption = False,
 ) -> None:
     """Open an incident."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = IncidentCreate(title=title, severity=severity, deployment_id=deployment, notes=notes)
     with env.write() as c:
         opened = service.open_incident(
@@ -462,7 +456,7 @@ def resolve_incident(
     as_json: JsonOption = False,
 ) -> None:
     """Resolve an incident (time to recovery counts from its opening)."""
-    env = _env(ctx)
+    env = env_of(ctx)
     data = IncidentResolve(notes=notes)
     with env.write() as c:
         resolved = service.resolve_incident(c, incident_id, data.notes)
@@ -477,7 +471,7 @@ def resolve_incident(
 @incident_app.command("list")
 def list_incidents(ctx: typer.Context, project: ProjectArg, as_json: JsonOption = False) -> None:
     """List a project's incidents, newest first."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = service.list_incidents(c, project)
     env.emit(found, list[Incident], as_json=as_json, render=lambda: _incident_rows(env, found))
@@ -490,7 +484,7 @@ def delivery_metrics(
     as_json: JsonOption = False,
 ) -> None:
     """Delivery metrics: deploy frequency, lead time, change failure rate, recovery time."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         m = service.delivery_metrics(c, project, days=days)
 
@@ -564,7 +558,7 @@ def from_dataset_version(
     as_json: JsonOption = False,
 ) -> None:
     """Everything built on a dataset version: runs, model versions, deployments."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = lineage.from_dataset_version(c, version_id)
     env.emit(found, lineage.Lineage, as_json=as_json, render=lambda: _tree(found))
@@ -577,7 +571,7 @@ def from_deployment(
     as_json: JsonOption = False,
 ) -> None:
     """Where a deployment came from: model version, run, and the data the run used."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         found = lineage.from_deployment(c, deployment_id)
     env.emit(found, lineage.Lineage, as_json=as_json, render=lambda: _tree(found))

@@ -22,7 +22,8 @@ from pydantic import TypeAdapter
 from loopwise.accounts.models import Token
 from loopwise.core import errors
 from loopwise.core.settings import Settings
-from loopwise.planning.models import Hypothesis, ItemEvent, WorkItem
+from loopwise.planning.hypotheses.models import Hypothesis
+from loopwise.planning.items.models import ItemEvent, WorkItem
 from loopwise.projects.models import Project
 from loopwise.sdk.data import DataMethods
 from loopwise.sdk.registry import RegistryMethods

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from loopwise.console import JsonOption, env_of
 from loopwise.core.clock import from_millis
 from loopwise.tracking import artifacts, service
 from loopwise.tracking.models import MetricPoint, Run, RunStatus
@@ -18,17 +19,11 @@ if TYPE_CHECKING:
 
 run_app = typer.Typer(name="run", help="Runs: params, metrics and artifacts.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RunArg = Annotated[str, typer.Argument(help="Run id, e.g. run_3f2a...")]
 
 
 def groups() -> list[typer.Typer]:
     return [run_app]
-
-
-def _env(ctx: typer.Context) -> CliEnv:
-    env: CliEnv = ctx.obj
-    return env
 
 
 def _metrics_summary(env: CliEnv, run: Run, limit: int = 3) -> str:
@@ -65,7 +60,7 @@ def list_runs(
     as_json: JsonOption = False,
 ) -> None:
     """List a project's runs, newest first."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         runs = service.list_runs(c, project, experiment=experiment, status=status, limit=limit)
     env.emit(runs, list[Run], as_json=as_json, render=lambda: _run_rows(env, runs))
@@ -74,7 +69,7 @@ def list_runs(
 @run_app.command("show")
 def get_run(ctx: typer.Context, run_id: RunArg, as_json: JsonOption = False) -> None:
     """Show a run: params, tags, latest metrics and artifacts."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         run = service.get_run(c, run_id)
         files = artifacts.list_artifacts(c, run_id)
@@ -117,7 +112,7 @@ def metric_history(
     as_json: JsonOption = False,
 ) -> None:
     """Show every logged point of one metric, by step."""
-    env = _env(ctx)
+    env = env_of(ctx)
     with env.read() as c:
         points = service.metric_history(c, run_id, key)
     rows = [

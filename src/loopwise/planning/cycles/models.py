@@ -1,0 +1,30 @@
+"""Discovery cycles and their reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from loopwise.planning.hypotheses.models import Verdict
+
+
+@dataclass(frozen=True)
+class Cycle:
+    id: str
+    project_key: str
+    number: int
+    name: str
+    goal: str
+    starts_on: date
+    ends_on: date
+    item_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    cycle: Cycle
+    planned: tuple[str, ...]
+    done: tuple[str, ...]
+    killed: tuple[str, ...]
+    carry_over: tuple[str, ...]
+    hypotheses: tuple[tuple[str, str, Verdict], ...]  # (key, title, verdict) resolved in it
