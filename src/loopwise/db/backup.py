@@ -258,7 +258,7 @@ def _column_list(names: list[str]) -> str:
 
 def _files(root: Path) -> list[tuple[Path, PurePosixPath]]:
     """Every finished file under ``root`` (names starting with a dot are left out)."""
-    found = []
+    found: list[tuple[Path, PurePosixPath]] = []
     if not root.is_dir():
         return found
     for folder, dirs, names in os.walk(root):

@@ -106,7 +106,8 @@ class Order:
 
 
 def _tokens(text: str) -> list[Token]:
-    out, pos = [], 0
+    out: list[Token] = []
+    pos = 0
     text = text.strip()
     while pos < len(text):
         if len(out) > _MAX_TOKENS:
