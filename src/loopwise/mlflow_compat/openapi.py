@@ -543,4 +543,5 @@ def install(app: FastAPI) -> None:
             schemas.update(ours)
         return app.openapi_schema or build()
 
+    # FastAPI's documented way to supply the schema; its class declares openapi a method
     app.openapi = openapi  # type: ignore[method-assign]
