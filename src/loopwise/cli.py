@@ -12,7 +12,6 @@ Each slice's ``cli.py`` reaches the shared plumbing (loopwise.console) through `
 from __future__ import annotations
 
 import gc
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -321,4 +320,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -40,7 +40,8 @@ class Policy:
         if failures < self.max_failures:
             return timedelta(0)
         doublings = min(failures - self.max_failures, 30)  # past 30 the cap holds anyway
-        return min(self.base_lock * 2**doublings, self.max_lock)
+        factor: int = 2**doublings  # typeshed: int ** int is Any (a negative power is a float)
+        return min(self.base_lock * factor, self.max_lock)
 
 
 # One person mistyping: five tries, then 30 s, 1 min, 2 min... up to 15 min per try.

@@ -95,7 +95,8 @@ def read_frame(path: Path, fmt: DataFormat, limit: int) -> pd.DataFrame:
         if rows >= limit:
             break
     table = pa.Table.from_batches(parts, schema=schema) if parts else schema.empty_table()
-    return table.to_pandas().head(limit)
+    frame: pd.DataFrame = table.to_pandas()  # pyarrow is untyped here
+    return frame.head(limit)
 
 
 def parse_dvc(text: str) -> tuple[str, int, str]:

@@ -530,11 +530,11 @@ def check_leakage(
 
     frames = []
     hashes = []
-    for row in (train, test):
-        path, fmt = _data_of(ctx, row)
+    for version in (train, test):
+        path, fmt = _data_of(ctx, version)
         frame = io.read_frame(path, fmt, LEAKAGE_ROWS)
         frames.append(frame)
-        cached = _hash_file(ctx, row.id)
+        cached = _hash_file(ctx, version.id)
         hashes.append(
             np.load(cached)
             if cached.exists()

@@ -229,7 +229,9 @@ def _backup_postgresql(
         revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
         user_tables = _user_tables(conn)
         advance = report.task("tables", len(user_tables))
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        raw = conn.connection.driver_connection
+        assert raw is not None  # None only once the pool has invalidated the connection
+        cursor = raw.cursor()
         for table in user_tables:
             names = [c.name for c in table.columns]
             tables[table.name] = conn.execute(
@@ -258,7 +260,7 @@ def _column_list(names: list[str]) -> str:
 
 def _files(root: Path) -> list[tuple[Path, PurePosixPath]]:
     """Every finished file under ``root`` (names starting with a dot are left out)."""
-    found = []
+    found: list[tuple[Path, PurePosixPath]] = []
     if not root.is_dir():
         return found
     for folder, dirs, names in os.walk(root):
@@ -380,7 +382,9 @@ def _restore_postgresql(source: Path, manifest: Manifest, engine: Engine, report
     with engine.connect() as conn, conn.begin():
         tables = [t for t in _user_tables(conn) if t.name in manifest.tables]
         advance = report.task("tables", len(tables))
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        raw = conn.connection.driver_connection
+        assert raw is not None  # None only once the pool has invalidated the connection
+        cursor = raw.cursor()
         for table in tables:
             path = source / TABLES / f"{table.name}.copy.gz"
             names = manifest.columns[table.name]

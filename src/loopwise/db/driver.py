@@ -28,6 +28,9 @@ def _cursor(session: Session, statement: str, params: Any) -> Iterator[tuple[Any
         statement = statement.replace("?", "%s")
     dbapi_error = conn.dialect.loaded_dbapi.Error
     raw = conn.connection.driver_connection
+    # None only once the pool has invalidated the connection; session.connection() hands
+    # out a live one.
+    assert raw is not None
     deadline = getattr(raw, "loopwise_deadline", None)
     if deadline is not None:  # SQLite with a statement timeout (db.engine.Deadline)
         deadline.start()
@@ -80,4 +83,5 @@ def fetch_all(session: Session, statement: str, params: Sequence[Any]) -> list[t
     """Plain tuples from the driver's cursor."""
     with _cursor(session, statement, params) as (cursor, sql):
         cursor.execute(sql, tuple(params))
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()  # DB-API cursors are untyped
+        return rows

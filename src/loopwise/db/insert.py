@@ -25,4 +25,6 @@ def insert_missing(session: Session, entity: Any, values: dict[str, Any]) -> boo
     dialect = session.connection().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = session.execute(insert(entity).values(**values).on_conflict_do_nothing())
+    # SQLAlchemy types Session.execute as returning Result; for an INSERT it is a
+    # CursorResult, which has rowcount
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -244,9 +244,9 @@ def seed_demo(client: Client, *, reporter: Reporter | None = None) -> SeedResult
         result.project_created = True
 
     existing = {h.item.title: h for h in client.list_hypotheses(PROJECT_KEY)}
-    for spec in _hypotheses(now):
-        if spec["title"] not in existing:
-            fields = dict(spec)
+    for hypothesis in _hypotheses(now):
+        if hypothesis["title"] not in existing:
+            fields = dict(hypothesis)
             title = fields.pop("title")
             existing[title] = client.create_hypothesis(PROJECT_KEY, title, **fields)
             result.hypotheses_created += 1

@@ -72,9 +72,11 @@ def steps(spec: ModelSpec) -> int:
         case "logreg":
             return len(_SIZES) + 1
         case "forest":
-            return spec.params["n_estimators"] // _FOREST_STRIDE + 1
+            trees: int = spec.params["n_estimators"]
+            return trees // _FOREST_STRIDE + 1
         case "boosting":
-            return spec.params["n_estimators"] + 1
+            stages: int = spec.params["n_estimators"]
+            return stages + 1
     return 1
 
 

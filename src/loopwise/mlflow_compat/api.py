@@ -235,7 +235,8 @@ async def update_run(request: Request, caller: CallerDep) -> Response:
             current = tracking.get_run(ctx, rid)
             if current.status is not RunStatus(ours) or current.end_time is None:
                 tracking.finish_run(ctx, rid, RunFinish(status=RunStatus(ours), end_time=end))
-        return _run_payload(ctx, rid)["info"]
+        info: dict[str, Any] = _run_payload(ctx, rid)["info"]
+        return info
 
     return ok({"run_info": await wire.call(caller, work, write=True)})
 

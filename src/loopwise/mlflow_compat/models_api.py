@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
@@ -86,7 +86,7 @@ def _default_project(ctx: Context) -> str:
     f"{API}/registered-models/create",
     openapi_extra=doc.describe(body=doc.MlflowModelCreate, reply=doc.MlflowModelReply),
 )
-async def create_registered_model(request: Request, caller: CallerDep) -> JSONResponse:
+async def create_registered_model(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
     description = str(data.get("description") or "")
@@ -102,7 +102,7 @@ async def create_registered_model(request: Request, caller: CallerDep) -> JSONRe
     f"{API}/registered-models/get",
     openapi_extra=doc.describe(query=doc.MlflowModelName, reply=doc.MlflowModelReply),
 )
-async def get_registered_model(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_registered_model(request: Request, caller: CallerDep) -> Response:
     name = wire.text(wire.query(request), "name", limit=200)
     data = await wire.call(
         caller, lambda ctx: _model(ctx, registry.get_model(ctx, name)), write=False
@@ -120,7 +120,7 @@ async def get_registered_model(request: Request, caller: CallerDep) -> JSONRespo
     operation_id="search_registered_models_post",
     openapi_extra=doc.describe(body=doc.MlflowModelSearch, reply=doc.MlflowModelPage),
 )
-async def search_registered_models(request: Request, caller: CallerDep) -> JSONResponse:
+async def search_registered_models(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
     wanted = str(data.get("filter") or "").strip()
 
@@ -135,7 +135,7 @@ async def search_registered_models(request: Request, caller: CallerDep) -> JSONR
 
 
 @router.post(f"{API}/registered-models/alias", openapi_extra=doc.describe(body=doc.MlflowAliasSet))
-async def set_alias(request: Request, caller: CallerDep) -> JSONResponse:
+async def set_alias(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name, alias = wire.text(data, "name", limit=200), wire.text(data, "alias", limit=100)
     version = wire.integer(wire.required(data, "version"), "version")
@@ -146,7 +146,7 @@ async def set_alias(request: Request, caller: CallerDep) -> JSONResponse:
 @router.delete(
     f"{API}/registered-models/alias", openapi_extra=doc.describe(query=doc.MlflowAliasRef)
 )
-async def delete_alias(request: Request, caller: CallerDep) -> JSONResponse:
+async def delete_alias(request: Request, caller: CallerDep) -> Response:
     data = {**wire.query(request), **(await wire.body(request))}
     name, alias = wire.text(data, "name", limit=200), wire.text(data, "alias", limit=100)
     await wire.call(caller, lambda ctx: registry.delete_alias(ctx, name, alias), write=True)
@@ -157,7 +157,7 @@ async def delete_alias(request: Request, caller: CallerDep) -> JSONResponse:
     f"{API}/registered-models/alias",
     openapi_extra=doc.describe(query=doc.MlflowAliasRef, reply=doc.MlflowVersionReply),
 )
-async def get_by_alias(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_by_alias(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     name, alias = wire.text(params, "name", limit=200), wire.text(params, "alias", limit=100)
     v = await wire.call(
@@ -181,7 +181,7 @@ def _run_of_source(source: str) -> str | None:
     f"{API}/model-versions/create",
     openapi_extra=doc.describe(body=doc.MlflowVersionCreate, reply=doc.MlflowVersionReply),
 )
-async def create_model_version(request: Request, caller: CallerDep) -> JSONResponse:
+async def create_model_version(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
     source = wire.optional_text(data, "source", limit=1000) or ""
@@ -210,7 +210,7 @@ async def create_model_version(request: Request, caller: CallerDep) -> JSONRespo
     f"{API}/model-versions/get",
     openapi_extra=doc.describe(query=doc.MlflowVersionRef, reply=doc.MlflowVersionReply),
 )
-async def get_model_version(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_model_version(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     name = wire.text(params, "name", limit=200)
     version = wire.integer(wire.required(params, "version"), "version")
@@ -222,7 +222,7 @@ async def get_model_version(request: Request, caller: CallerDep) -> JSONResponse
     f"{API}/model-versions/transition-stage",
     openapi_extra=doc.describe(body=doc.MlflowStageChange, reply=doc.MlflowVersionReply),
 )
-async def transition_stage(request: Request, caller: CallerDep) -> JSONResponse:
+async def transition_stage(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
     version = wire.integer(wire.required(data, "version"), "version")
@@ -247,7 +247,7 @@ async def transition_stage(request: Request, caller: CallerDep) -> JSONResponse:
     f"{API}/model-versions/get-download-uri",
     openapi_extra=doc.describe(query=doc.MlflowVersionRef, reply=doc.MlflowDownloadUri),
 )
-async def get_download_uri(request: Request, caller: CallerDep) -> JSONResponse:
+async def get_download_uri(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     name = wire.text(params, "name", limit=200)
     version = wire.integer(wire.required(params, "version"), "version")
@@ -305,7 +305,7 @@ def _logged(m: LoggedModel) -> dict[str, Any]:
     f"{API}/logged-models",
     openapi_extra=doc.describe(body=doc.MlflowLoggedModelCreate, reply=doc.MlflowLoggedModelReply),
 )
-async def create_logged_model(request: Request, caller: CallerDep) -> JSONResponse:
+async def create_logged_model(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
     name = wire.text(data, "name", limit=250)
@@ -331,7 +331,7 @@ async def create_logged_model(request: Request, caller: CallerDep) -> JSONRespon
     f"{API}/logged-models/{{model_id}}",
     openapi_extra=doc.describe(reply=doc.MlflowLoggedModelReply),
 )
-async def get_logged_model(model_id: str, caller: CallerDep) -> JSONResponse:
+async def get_logged_model(model_id: str, caller: CallerDep) -> Response:
     model = await wire.call(caller, lambda ctx: logged_models.get(ctx, model_id), write=False)
     return ok({"model": _logged(model)})
 
@@ -340,7 +340,7 @@ async def get_logged_model(model_id: str, caller: CallerDep) -> JSONResponse:
     f"{API}/logged-models/{{model_id}}",
     openapi_extra=doc.describe(body=doc.MlflowLoggedModelUpdate, reply=doc.MlflowLoggedModelReply),
 )
-async def finalize_logged_model(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
+async def finalize_logged_model(model_id: str, request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     status = str(data.get("status") or "") or None
     model = await wire.call(
@@ -353,7 +353,7 @@ async def finalize_logged_model(model_id: str, request: Request, caller: CallerD
     f"{API}/logged-models/{{model_id}}/tags",
     openapi_extra=doc.describe(body=doc.MlflowLoggedModelTags),
 )
-async def set_logged_model_tags(model_id: str, request: Request, caller: CallerDep) -> JSONResponse:
+async def set_logged_model_tags(model_id: str, request: Request, caller: CallerDep) -> Response:
     tags = validation.tags(wire.pairs(await wire.body(request), "tags"))
     await wire.call(caller, lambda ctx: logged_models.update(ctx, model_id, tags=tags), write=True)
     return ok()
@@ -363,7 +363,7 @@ async def set_logged_model_tags(model_id: str, request: Request, caller: CallerD
     f"{API}/logged-models/search",
     openapi_extra=doc.describe(body=doc.MlflowLoggedModelSearch, reply=doc.MlflowLoggedModelPage),
 )
-async def search_logged_models(request: Request, caller: CallerDep) -> JSONResponse:
+async def search_logged_models(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
     filter_string = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)

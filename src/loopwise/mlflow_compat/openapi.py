@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from pydantic.json_schema import models_json_schema
 
 SCHEMAS = "#/components/schemas/"
@@ -35,7 +36,7 @@ MetricValue = Annotated[
 RunStatus = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 ViewType = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
 Stage = Literal["None", "Staging", "Production", "Archived"]
-EITHER_RUN_ID = {"anyOf": [{"required": ["run_id"]}, {"required": ["run_uuid"]}]}
+EITHER_RUN_ID: JsonDict = {"anyOf": [{"required": ["run_id"]}, {"required": ["run_uuid"]}]}
 
 
 class _Doc(BaseModel):
@@ -542,4 +543,5 @@ def install(app: FastAPI) -> None:
             schemas.update(ours)
         return app.openapi_schema or build()
 
+    # FastAPI's documented way to supply the schema; its class declares openapi a method
     app.openapi = openapi  # type: ignore[method-assign]

@@ -68,7 +68,7 @@ def query(request: Request) -> dict[str, Any]:
     return dict(request.query_params)
 
 
-def required(data: dict[str, Any], *names: str) -> Any:
+def required(data: Mapping[str, Any], *names: str) -> Any:
     """The first of ``names`` present; MLflow's message when none is."""
     for name in names:
         value = data.get(name)
@@ -207,9 +207,14 @@ def _invalid(exc: ValidationError, prefix: str = "") -> InvalidInput:
 
 
 def _tuples(checked: list[_Metric]) -> list[MetricTuple]:
-    # a value is a float or one of _NON_FINITE's names (no float equals a str key)
+    # a value is a float or one of _NON_FINITE's names
     return [
-        (m["key"], m.get("step") or 0, m.get("timestamp"), _NON_FINITE.get(v := m["value"], v))
+        (
+            m["key"],
+            m.get("step") or 0,
+            m.get("timestamp"),
+            _NON_FINITE[v] if isinstance(v := m["value"], str) else v,
+        )
         for m in checked
     ]
 

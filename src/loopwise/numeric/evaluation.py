@@ -12,12 +12,18 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 DEFAULT_BOOT = 500
 MAX_SLICES = 50
+
+Floats = NDArray[np.float64]
+# class labels and slice values: numbers, strings or booleans, as the caller gave them
+Labels = NDArray[Any]
+Rows = NDArray[np.intp]  # row indexes
 
 
 class Task(StrEnum):
@@ -78,14 +84,14 @@ def _defined(fn: Callable[[], float]) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _ratio(num: NDArray, den: NDArray) -> NDArray:
+def _ratio(num: Floats, den: Floats) -> Floats:
     """num / den with 0 where den is 0 (scikit-learn's zero_division=0)."""
     out = np.zeros_like(num, dtype=float)
     np.divide(num, den, out=out, where=den > 0)
     return out
 
 
-def weighted_auc(positive: NDArray[np.bool_], score: NDArray, weights: NDArray) -> NDArray:
+def weighted_auc(positive: NDArray[np.bool_], score: Floats, weights: Floats) -> Floats:
     """ROC AUC for each row of ``weights`` (B x n): the weighted Mann-Whitney statistic,
     ties counting one half. NaN where a resample lacks a class."""
     order = np.argsort(score, kind="mergesort")
@@ -103,8 +109,8 @@ def weighted_auc(positive: NDArray[np.bool_], score: NDArray, weights: NDArray) 
 
 
 def classification_replicates(
-    y: NDArray, p: NDArray, score: NDArray | None, labels: NDArray, weights: NDArray
-) -> dict[str, NDArray]:
+    y: Labels, p: Labels, score: Floats | None, labels: Labels, weights: Floats
+) -> dict[str, Floats]:
     """Every classification metric for each weight row, vectorised (B values each)."""
     k = len(labels)
     index = {label: i for i, label in enumerate(labels.tolist())}
@@ -134,7 +140,7 @@ def classification_replicates(
     return out
 
 
-def regression_replicates(y: NDArray, p: NDArray, weights: NDArray) -> dict[str, NDArray]:
+def regression_replicates(y: Floats, p: Floats, weights: Floats) -> dict[str, Floats]:
     err = p - y
     total = weights.sum(axis=1)
     mse = weights @ (err**2) / total
@@ -154,13 +160,13 @@ def regression_replicates(y: NDArray, p: NDArray, weights: NDArray) -> dict[str,
 
 def _estimates(
     points: dict[str, Callable[[], float]],
-    replicates: Callable[[NDArray], dict[str, NDArray]],
+    replicates: Callable[[Floats], dict[str, Floats]],
     n: int,
     n_boot: int,
     confidence: float,
     seed: int,
 ) -> tuple[Estimate, ...]:
-    boot: dict[str, NDArray] = {}
+    boot: dict[str, Floats] = {}
     if n_boot > 0 and n >= 2:
         boot = replicates(_weights(n, n_boot, np.random.default_rng(seed)))
     alpha = (1 - confidence) / 2
@@ -179,7 +185,7 @@ def _estimates(
     return tuple(out)
 
 
-def _check_lengths(*arrays: NDArray) -> int:
+def _check_lengths(*arrays: NDArray[Any]) -> int:
     n = len(arrays[0])
     if n == 0:
         raise EvaluationError("nothing to evaluate: no rows")
@@ -189,7 +195,7 @@ def _check_lengths(*arrays: NDArray) -> int:
 
 
 def _classification_points(
-    y: NDArray, p: NDArray, score: NDArray | None, labels: NDArray
+    y: Labels, p: Labels, score: Floats | None, labels: Labels
 ) -> dict[str, Callable[[], float]]:
     from sklearn import metrics as skm
 
@@ -241,7 +247,7 @@ def evaluate_classification(
     if score is not None and score.ndim == 2 and score.shape[1] != len(labels):
         raise EvaluationError(f"scores need one column per class ({len(labels)})")
 
-    def estimates(idx: NDArray | slice) -> tuple[Estimate, ...]:
+    def estimates(idx: Rows | slice) -> tuple[Estimate, ...]:
         yy, pp = y[idx], p[idx]
         ss = None if score is None else score[idx]
         return _estimates(
@@ -285,7 +291,7 @@ def evaluate_regression(
     if not (np.isfinite(y).all() and np.isfinite(p).all()):
         raise EvaluationError("labels and predictions must be finite numbers")
 
-    def estimates(idx: NDArray | slice) -> tuple[Estimate, ...]:
+    def estimates(idx: Rows | slice) -> tuple[Estimate, ...]:
         yy, pp = y[idx], p[idx]
         points: dict[str, Callable[[], float]] = {
             "mae": lambda: skm.mean_absolute_error(yy, pp),
@@ -331,12 +337,12 @@ def evaluate_clustering(
         raise EvaluationError("clustering metrics need 2 to n-1 clusters")
     rng = np.random.default_rng(seed)
 
-    def silhouette(idx: NDArray | None) -> float:
+    def silhouette(idx: NDArray[np.int64] | None) -> float:
         xs, ls = (x, lab) if idx is None else (x[idx], lab[idx])
         k = sample_size if sample_size and len(xs) > sample_size else None
         return float(skm.silhouette_score(xs, ls, sample_size=k, random_state=seed))
 
-    def davies(idx: NDArray | None) -> float:
+    def davies(idx: NDArray[np.int64] | None) -> float:
         xs, ls = (x, lab) if idx is None else (x[idx], lab[idx])
         return float(skm.davies_bouldin_score(xs, ls))
 
@@ -360,7 +366,7 @@ def evaluate_clustering(
 
 
 def _slices(
-    column: ArrayLike | None, n: int, estimates: Callable[[NDArray], tuple[Estimate, ...]]
+    column: ArrayLike | None, n: int, estimates: Callable[[Rows], tuple[Estimate, ...]]
 ) -> tuple[SliceResult, ...]:
     if column is None:
         return ()

@@ -159,8 +159,8 @@ def simulate_days(
         totals = draws.sum(axis=1, dtype=np.int64)
         early = totals >= targets[pending]
         if early.any():
-            running = np.cumsum(draws[early], axis=1, dtype=np.int64)
-            first = (running >= targets[pending[early], None]).argmax(axis=1)
+            replay = np.cumsum(draws[early], axis=1, dtype=np.int64)
+            first = (replay >= targets[pending[early], None]).argmax(axis=1)
             days[pending[early]] = first + 1
         done[pending] = totals
         pending = pending[~early]

@@ -57,7 +57,10 @@ def _encode(train: pd.Series, test: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             test.fillna(fill).to_numpy(float).reshape(-1, 1),
         )
     cats = {v: i for i, v in enumerate(pd.unique(train.astype(str)))}
-    enc = lambda s: s.astype(str).map(cats).fillna(-1).to_numpy(float).reshape(-1, 1)  # noqa: E731
+
+    def enc(s: pd.Series) -> np.ndarray:
+        return s.astype(str).map(cats).fillna(-1).to_numpy(float).reshape(-1, 1)
+
     return enc(train), enc(test)
 
 

@@ -224,7 +224,9 @@ class _Expectations:
         n = len(frame)
         for i, e in enumerate(self.items):
             if "rule" in e:
-                left, op, right = _RULE.match(e["rule"]).groups()  # type: ignore[union-attr]
+                rule = _RULE.match(e["rule"])
+                assert rule is not None  # validate_expectation checked it in __init__
+                left, op, right = rule.groups()
                 mask = frame[left].notna() & frame[right].notna()
                 ok = _OPS[op](frame.loc[mask, left], frame.loc[mask, right])
                 self.checked[i] += int(mask.sum())

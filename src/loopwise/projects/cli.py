@@ -68,11 +68,11 @@ def _project_view(env: CliEnv, project: Project) -> list[Any]:
         pairs.append(("Success metric", f"{sm.key} {sm.comparator.value} {env.num(sm.threshold)}"))
     out: list[Any] = [env.fields(pairs)]
     if charter.constraints:
-        rows = [(c.name, c.value) for c in charter.constraints]
-        out.append(env.table(["Constraint", "Value"], rows, title="Constraints"))
+        constraints = [(c.name, c.value) for c in charter.constraints]
+        out.append(env.table(["Constraint", "Value"], constraints, title="Constraints"))
     if charter.data_sources:
-        rows = [(d.name, d.owner, d.permission.value) for d in charter.data_sources]
-        out.append(env.table(["Data source", "Owner", "Permission"], rows, title="Data sources"))
+        sources = [(d.name, d.owner, d.permission.value) for d in charter.data_sources]
+        out.append(env.table(["Data source", "Owner", "Permission"], sources, title="Data sources"))
     return out
 
 

@@ -145,7 +145,7 @@ def take_number(ctx: Context, project_id: str, counter: Literal["item", "risk"])
     """The next number of a work item (``CHURN-12``) or a risk (``CHURN-R3``) in the
     project: an atomic bump, so two concurrent creators never get the same one."""
     column = ProjectRow.next_item_number if counter == "item" else ProjectRow.next_risk_number
-    taken = ctx.session.scalar(
+    taken: int | None = ctx.session.scalar(
         update(ProjectRow)
         .where(ProjectRow.id == project_id)
         .values({column: column + 1})

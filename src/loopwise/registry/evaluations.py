@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import select
@@ -65,12 +66,14 @@ def record(
     ctx: Context,
     project_key: str,
     task: neval.Task,
-    y_true: Sequence[object],
-    y_pred: Sequence[object],
+    # the caller's JSON values, whatever they hold: numpy reads them, and values that are
+    # not numbers where numbers are needed become InvalidInput below
+    y_true: Sequence[Any],
+    y_pred: Sequence[Any],
     *,
-    y_score: Sequence[object] | None = None,
+    y_score: Sequence[Any] | None = None,
     features: Sequence[Sequence[float]] | None = None,
-    slices: Sequence[object] | None = None,
+    slices: Sequence[Any] | None = None,
     slice_column: str | None = None,
     model: str | None = None,
     version: int | None = None,

@@ -46,8 +46,8 @@ def _error_class(code: str) -> type[errors.LoopwiseError]:
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _parse(kind: Any, data: Any) -> Any:
-    adapter = _adapters.get(kind)
+def _parse(kind: type[T], data: Any) -> T:
+    adapter: TypeAdapter[T] | None = _adapters.get(kind)
     if adapter is None:
         adapter = _adapters[kind] = TypeAdapter(kind)
     return adapter.validate_python(data)
@@ -81,7 +81,7 @@ class Client(DataMethods, RegistryMethods):
     """A Loopwise client. Close it (or use ``with``) to release connections."""
 
     @staticmethod
-    def _parse(kind: Any, data: Any) -> Any:
+    def _parse(kind: type[T], data: Any) -> T:
         return _parse(kind, data)
 
     def __init__(

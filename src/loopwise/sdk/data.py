@@ -6,7 +6,7 @@ import io
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loopwise.data.models import (
     Dataset,
@@ -21,6 +21,8 @@ from loopwise.data.models import (
 if TYPE_CHECKING:
     import pandas as pd
 
+T = TypeVar("T")
+
 
 def _meta_json(meta: VersionMeta | dict[str, Any] | None) -> str:
     if meta is None:
@@ -32,8 +34,12 @@ def _meta_json(meta: VersionMeta | dict[str, Any] | None) -> str:
 class DataMethods:
     """Mixed into ``loopwise.Client``."""
 
-    _request: Any
-    _parse: Any
+    if TYPE_CHECKING:  # Client's plumbing, declared for the type checker
+
+        def _request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+        @staticmethod
+        def _parse(kind: type[T], data: Any) -> T: ...
 
     def create_dataset(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loopwise.registry.evaluations import Comparison, EvaluationRecord
 from loopwise.registry.lineage import Lineage
@@ -14,12 +14,18 @@ from loopwise.registry.models import (
     RegisteredModel,
 )
 
+T = TypeVar("T")
+
 
 class RegistryMethods:
     """Mixed into ``loopwise.Client``."""
 
-    _request: Any
-    _parse: Any
+    if TYPE_CHECKING:  # Client's plumbing, declared for the type checker
+
+        def _request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+        @staticmethod
+        def _parse(kind: type[T], data: Any) -> T: ...
 
     def create_model(self, project: str, name: str, description: str = "") -> RegisteredModel:
         body = {"name": name, "description": description}

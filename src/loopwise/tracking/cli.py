@@ -92,13 +92,13 @@ def get_run(ctx: typer.Context, run_id: RunArg, as_json: JsonOption = False) -> 
         if run.params:
             out.append(env.table(["Param", "Value"], run.params.items(), title="Params"))
         if run.metrics:
-            rows = [(k, env.num(p.value), p.step) for k, p in run.metrics.items()]
-            out.append(env.table(["Metric", "Latest", "Step"], rows, title="Metrics"))
+            latest = [(k, env.num(p.value), p.step) for k, p in run.metrics.items()]
+            out.append(env.table(["Metric", "Latest", "Step"], latest, title="Metrics"))
         if run.tags:
             out.append(env.table(["Tag", "Value"], run.tags.items(), title="Tags"))
         if files:
-            rows = [(f.path + ("/" if f.is_dir else ""), f.size) for f in files]
-            out.append(env.table(["Artifact", "Bytes"], rows, title="Artifacts"))
+            listing = [(f.path + ("/" if f.is_dir else ""), f.size) for f in files]
+            out.append(env.table(["Artifact", "Bytes"], listing, title="Artifacts"))
         return out
 
     env.emit(run, Run, as_json=as_json, render=render)

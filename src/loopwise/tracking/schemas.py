@@ -8,7 +8,7 @@ are stored as given and returned as those strings; NaN never meets a hypothesis 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeGuard
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
@@ -101,6 +101,10 @@ Column = Annotated[float, Strict()] | Literal["NaN", "Infinity", "-Infinity"]
 MAX_COLUMN = 1_000_000
 
 
+def _numbers_only(values: list[Column]) -> TypeGuard[list[float]]:
+    return not any(isinstance(v, str) for v in values)
+
+
 class ColumnsIn(_In):
     """One metric as parallel arrays: the fast path for long series (SDK, importers)."""
 
@@ -112,6 +116,6 @@ class ColumnsIn(_In):
     )
 
     def floats(self) -> list[float]:
-        if any(isinstance(v, str) for v in self.values):
-            return [_NON_FINITE[v] if isinstance(v, str) else v for v in self.values]
-        return self.values  # type: ignore[return-value]
+        if _numbers_only(self.values):
+            return self.values  # the list itself: a column may hold a million values
+        return [_NON_FINITE[v] if isinstance(v, str) else v for v in self.values]

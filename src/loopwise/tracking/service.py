@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select
 
@@ -153,10 +153,10 @@ def _run_access(ctx: Context, run_id: str, needed: Role) -> _Access:
 _DETAIL_CHUNK = 500  # ids per IN list, far below every backend's bound-parameter limit
 
 
-def _details(ctx: Context, table: str, columns: str, ids: Sequence[str]) -> list[tuple]:
+def _details(ctx: Context, table: str, columns: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """``columns`` of ``table`` for these runs, as driver tuples (a page of runs carries
     thousands of them: ORM rows or even Core rows would cost more than the query)."""
-    out: list[tuple] = []
+    out: list[tuple[Any, ...]] = []
     for at in range(0, len(ids), _DETAIL_CHUNK):
         chunk = ids[at : at + _DETAIL_CHUNK]
         marks = ", ".join("?" * len(chunk))
@@ -366,7 +366,10 @@ def delete_tag(ctx: Context, run_id: str, key: str) -> None:
 
 def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:
     """Append metric points; keeps the latest-value summary current. Returns the count."""
-    return log_tuples(ctx, run_id, [(m.key, m.step, m.timestamp, m.value) for m in metrics])
+    # MetricIn.value is declared as what it accepts (numbers and the non-finite names);
+    # its AfterValidator leaves a float.
+    points = [(m.key, m.step, m.timestamp, cast(float, m.value)) for m in metrics]
+    return log_tuples(ctx, run_id, points)
 
 
 def log_tuples(

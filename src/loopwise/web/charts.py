@@ -52,7 +52,7 @@ def nice_ticks(low: float, high: float, count: int = 5, *, integer: bool = False
     if integer:
         step = max(1.0, float(math.ceil(step)))
     first = math.ceil(low / step) * step
-    ticks = []
+    ticks: list[float] = []
     value = first
     while value <= high + step * 1e-9 and len(ticks) < 50:
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)

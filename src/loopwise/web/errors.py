@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -47,7 +48,8 @@ class ErrorShape:
 
 def _shape(request: Request) -> ErrorShape | None:
     path = request.url.path
-    for shape in getattr(request.app.state, "error_shapes", ()):
+    shapes: tuple[ErrorShape, ...] = getattr(request.app.state, "error_shapes", ())
+    for shape in shapes:
         if path.startswith(shape.prefixes):
             return shape
     return None
@@ -73,7 +75,7 @@ def _render(
     if status == 401:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
-    templates = request.app.state.templates
+    templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
         "error.html",
