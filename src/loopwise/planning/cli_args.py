@@ -12,11 +12,11 @@ from loopwise.planning.hypotheses.models import Verdict
 DATE = ["%Y-%m-%d"]
 ItemArg = Annotated[str, typer.Argument(help="Work item key, e.g. CHURN-12.")]
 ItemKeysArg = Annotated[list[str], typer.Argument(help="Work item keys, e.g. CHURN-3 CHURN-4.")]
+# Bounds are checked by the forecast schemas (planning.flow.schemas), as for the API.
 SeedOption = Annotated[int | None, typer.Option(help="Random seed, for a repeatable forecast.")]
-TrialsOption = Annotated[int, typer.Option(min=100, max=200_000, help="Monte Carlo trials.")]
+TrialsOption = Annotated[int, typer.Option(help="Monte Carlo trials (100 to 200,000).")]
 WindowOption = Annotated[
-    int,
-    typer.Option(min=7, max=3650, help="Days of throughput history the forecast samples."),
+    int, typer.Option(help="Days of throughput history the forecast samples (7 to 3,650).")
 ]
 
 

@@ -100,7 +100,8 @@ def describe_validation(exc: RequestValidationError) -> str:
         if err.get("type") == "json_invalid":
             return f"malformed JSON body: {err.get('ctx', {}).get('error', 'cannot parse')}"
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {message}")
     return "; ".join(parts[:10]) or "invalid request"
 
 

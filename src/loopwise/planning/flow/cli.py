@@ -12,6 +12,13 @@ from loopwise.console import JsonOption, ProjectArg, env_of
 from loopwise.numeric.forecast import HowManyForecast, WhenForecast
 from loopwise.planning.cli_args import DATE, SeedOption, TrialsOption, WindowOption
 from loopwise.planning.flow import service as flow
+from loopwise.planning.flow.schemas import (
+    DATA_MULTIPLIER,
+    DEFAULT_WINDOW_DAYS,
+    BacktestIn,
+    HowManyIn,
+    WhenIn,
+)
 
 if TYPE_CHECKING:
     from loopwise.console import CliEnv
@@ -90,51 +97,49 @@ def _when_view(env: CliEnv, f: WhenForecast, what: str) -> list[Any]:
 def forecast_when(
     ctx: typer.Context,
     project: ProjectArg,
-    items: Annotated[
-        int | None, typer.Option(min=0, max=1_000_000, help="How many items (the scope).")
-    ] = None,
+    items: Annotated[int | None, typer.Option(help="How many items (the scope).")] = None,
     items_high: Annotated[
-        int | None,
-        typer.Option(min=0, max=1_000_000, help="Upper end of a scope range (with --items)."),
+        int | None, typer.Option(help="Upper end of a scope range (with --items).")
     ] = None,
     keys: Annotated[
         str | None, typer.Option(help="Comma-separated item keys, e.g. CHURN-3,CHURN-4.")
     ] = None,
-    window_days: WindowOption = flow.DEFAULT_WINDOW_DAYS,
+    window_days: WindowOption = DEFAULT_WINDOW_DAYS,
     trials: TrialsOption = 10_000,
     data_multiplier: Annotated[
-        float, typer.Option(min=1, max=10, help="Weight of data tasks in the scope.")
-    ] = flow.DATA_MULTIPLIER,
+        float, typer.Option(help="Weight of data tasks in the scope (1 to 10).")
+    ] = DATA_MULTIPLIER,
     seed: SeedOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """When will N items (a range, these keys, or all unfinished items) be done?"""
     env = env_of(ctx)
-    if items_high is not None and items is None:
-        raise typer.BadParameter("--items-high needs --items", param_hint="--items-high")
     if keys is not None and items is not None:
         raise typer.BadParameter("give --items or --keys, not both", param_hint="--keys")
-    scope: float | tuple[float, float] | None = None
-    what = "all unfinished items"
-    if items is not None:
-        scope = (items, items_high) if items_high is not None else items
-        what = "the scope"
-    item_keys = None
+    query = WhenIn(  # the API's schema: the same bounds and range rules
+        items=items,
+        items_high=items_high,
+        keys=keys,
+        window_days=window_days,
+        trials=trials,
+        data_multiplier=data_multiplier,
+        seed=seed,
+    )
+    what = "the scope" if query.scope is not None else "all unfinished items"
     if keys is not None:
-        item_keys = [k.strip().upper() for k in keys.split(",") if k.strip()]
-        if not item_keys:
+        if not query.item_keys:
             raise typer.BadParameter("no item keys given", param_hint="--keys")
-        what = ", ".join(item_keys[:5]) + (" ..." if len(item_keys) > 5 else "")
-    with env.working(f"Simulating {trials} futures ..."), env.read() as c:
+        what = ", ".join(query.item_keys[:5]) + (" ..." if len(query.item_keys) > 5 else "")
+    with env.working(f"Simulating {query.trials} futures ..."), env.read() as c:
         result = flow.forecast_when(
             c,
             project,
-            scope=scope,
-            item_keys=item_keys,
-            window_days=window_days,
-            trials=trials,
-            data_multiplier=data_multiplier,
-            seed=seed,
+            scope=query.scope,
+            item_keys=query.item_keys,
+            window_days=query.window_days,
+            trials=query.trials,
+            data_multiplier=query.data_multiplier,
+            seed=query.seed,
         )
     env.emit(result, WhenForecast, as_json=as_json, render=lambda: _when_view(env, result, what))
 
@@ -146,16 +151,22 @@ def forecast_how_many(
     by: Annotated[
         datetime, typer.Option(formats=DATE, help="Last day counted (YYYY-MM-DD), inclusive.")
     ],
-    window_days: WindowOption = flow.DEFAULT_WINDOW_DAYS,
+    window_days: WindowOption = DEFAULT_WINDOW_DAYS,
     trials: TrialsOption = 10_000,
     seed: SeedOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """How many items will be finished from today through --by?"""
     env = env_of(ctx)
-    with env.working(f"Simulating {trials} futures ..."), env.read() as c:
+    query = HowManyIn(by=by.date(), window_days=window_days, trials=trials, seed=seed)
+    with env.working(f"Simulating {query.trials} futures ..."), env.read() as c:
         result = flow.forecast_how_many(
-            c, project, by.date(), window_days=window_days, trials=trials, seed=seed
+            c,
+            project,
+            query.by,
+            window_days=query.window_days,
+            trials=query.trials,
+            seed=query.seed,
         )
 
     def render() -> list[Any]:
@@ -173,16 +184,19 @@ def backtest(
     ctx: typer.Context,
     project: ProjectArg,
     horizon_weeks: Annotated[
-        int, typer.Option(min=1, max=52, help="Weeks each window hides and forecasts.")
+        int, typer.Option(help="Weeks each window hides and forecasts (1 to 52).")
     ] = 2,
-    windows: Annotated[int, typer.Option(min=1, max=52, help="How many windows.")] = 8,
+    windows: Annotated[int, typer.Option(help="How many windows (1 to 52).")] = 8,
     seed: SeedOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check the forecasts against the past: hide recent weeks, forecast them, compare."""
     env = env_of(ctx)
+    query = BacktestIn(horizon_weeks=horizon_weeks, windows=windows, seed=seed)
     with env.working("Backtesting ..."), env.read() as c:
-        report = flow.backtest(c, project, horizon_weeks=horizon_weeks, windows=windows, seed=seed)
+        report = flow.backtest(
+            c, project, horizon_weeks=query.horizon_weeks, windows=query.windows, seed=query.seed
+        )
         first = min(flow.load_history(c, project).created.values()).date()
 
     def render() -> list[Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from loopwise.core.errors import InvalidInput
 from loopwise.numeric.flow import CumulativeFlow
@@ -15,15 +16,16 @@ from loopwise.planning.board import service as board
 from loopwise.planning.board.models import ColumnCategory
 from loopwise.planning.flow import charts as flow_charts
 from loopwise.planning.flow import service as flow
+from loopwise.planning.flow.schemas import DEFAULT_WINDOW_DAYS, BacktestIn, WhenIn
 from loopwise.planning.forms import day, whole
 from loopwise.planning.items.models import WorkItem
 from loopwise.projects import service as projects
-from loopwise.web.pages import PageCaller, render
+from loopwise.web.pages import PageCaller, render, validation_messages
 
 router = APIRouter(include_in_schema=False)
 
 
-DEFAULT_DAYS = flow.DEFAULT_WINDOW_DAYS
+DEFAULT_DAYS = DEFAULT_WINDOW_DAYS
 
 
 WEEK = timedelta(days=7)
@@ -32,6 +34,13 @@ WEEK = timedelta(days=7)
 HOW_MANY_DAYS = 14  # the "how many by" date offered first: two weeks from today
 
 
+FORECAST_LABELS = {
+    "items": "Items",
+    "items_high": "Up to",
+    "window_days": "History window (days)",
+    "horizon_weeks": "Hidden weeks",
+    "windows": "Windows",
+}
 TRIALS = 10_000
 
 
@@ -133,29 +142,35 @@ def forecast_page(
     today = caller.state.clock.now().date()
     values["by"] = values["by"] or (today + timedelta(days=HOW_MANY_DAYS)).isoformat()
     when_errors: list[str] = []
-    window = whole(values["window_days"], "History window (days)", 7, 3650, when_errors)
-    low = high = None
-    if values["items"]:
-        low = whole(values["items"], "Items", 0, 1_000_000, when_errors)
-    if values["items_high"]:
-        high = whole(values["items_high"], "Up to", 0, 1_000_000, when_errors)
-        if low is None and not values["items"]:
-            when_errors.append("Up to: give the low end of the range in Items too")
-        elif low is not None and high is not None and high < low:
-            when_errors.append("Up to: the high end of the range is below the low end")
+    query = None
+    try:  # the same schema as the API's: bounds and range rules said the same way
+        query = WhenIn.model_validate(
+            {
+                "items": values["items"] or None,
+                "items_high": values["items_high"] or None,
+                "window_days": values["window_days"],
+                "trials": TRIALS,
+            }
+        )
+    except ValidationError as exc:
+        when_errors = validation_messages(exc, FORECAST_LABELS)
     how_errors: list[str] = []
     target = day(values["by"], "By", how_errors)
     if target is not None and target < today:
         how_errors.append(f"By: {target} is in the past")
     back_errors: list[str] = []
-    horizon = whole(values["horizon_weeks"], "Hidden weeks", 1, 52, back_errors)
-    n_windows = whole(values["windows"], "Windows", 1, 52, back_errors)
+    back = None
+    try:
+        back = BacktestIn.model_validate(
+            {"horizon_weeks": values["horizon_weeks"], "windows": values["windows"]}
+        )
+    except ValidationError as exc:
+        back_errors = validation_messages(exc, FORECAST_LABELS)
 
     when = how_many = backtest = None
     problems: dict[str, str] = {}
-    scope: float | tuple[float, float] | None = None
-    if low is not None:
-        scope = (low, high) if high is not None and high != low else low
+    scope = query.scope if query is not None else None
+    window = query.window_days if query is not None else None
     with caller.read() as ctx:
         project = projects.resolve_project(ctx, key)
         history = flow.load_history(ctx, project.key)
@@ -176,9 +191,11 @@ def forecast_page(
                 )
             except InvalidInput as exc:
                 problems["how_many"] = exc.message
-        if not back_errors and horizon is not None and n_windows is not None:
+        if back is not None:
             try:
-                backtest = flow.backtest(ctx, project.key, horizon_weeks=horizon, windows=n_windows)
+                backtest = flow.backtest(
+                    ctx, project.key, horizon_weeks=back.horizon_weeks, windows=back.windows
+                )
             except InvalidInput as exc:
                 problems["backtest"] = exc.message
     spans = []  # each backtest window's hidden days, as dates

@@ -20,6 +20,7 @@ from loopwise.numeric import flow as nflow
 from loopwise.numeric import forecast as nforecast
 from loopwise.planning.board import service as board
 from loopwise.planning.board.models import Column, ColumnCategory
+from loopwise.planning.flow.schemas import DATA_MULTIPLIER, DEFAULT_WINDOW_DAYS, MAX_SEED
 from loopwise.planning.hypotheses.models import Verdict
 from loopwise.planning.hypotheses.tables import HypothesisRow
 from loopwise.planning.items.models import ItemKind
@@ -27,9 +28,6 @@ from loopwise.planning.items.tables import WorkItemEventRow, WorkItemRow
 from loopwise.projects import service as projects
 from loopwise.projects.models import Project
 
-DEFAULT_WINDOW_DAYS = 90
-DATA_MULTIPLIER = 1.5
-MAX_SEED = 2**64 - 1  # NumPy takes any non-negative whole number; a limit keeps it plain
 DATA_KINDS = frozenset({ItemKind.DATA_TASK})
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from loopwise.planning.flow import service as flow
+from loopwise.planning.flow.schemas import ForecastIn
 from loopwise.planning.items.schemas import ItemKeys
 from loopwise.planning.milestones import service as milestones
 from loopwise.planning.milestones.models import Milestone
@@ -14,12 +14,6 @@ from loopwise.planning.milestones.schemas import MilestoneCreate
 from loopwise.web.deps import CallerDep
 
 router = APIRouter(prefix="/api/v1", tags=["milestones"])
-
-
-Trials = Annotated[int, Query(ge=100, le=200_000)]
-
-
-Window = Annotated[int, Query(ge=7, le=3650, description="Days of throughput history used.")]
 
 
 @router.get("/projects/{key}/milestones")
@@ -55,13 +49,9 @@ def add_milestone_items(milestone_id: str, body: ItemKeys, caller: CallerDep) ->
 
 @router.get("/milestones/{milestone_id}/forecast")
 def milestone_forecast(
-    milestone_id: str,
-    caller: CallerDep,
-    window_days: Window = flow.DEFAULT_WINDOW_DAYS,
-    trials: Trials = 10_000,
-    seed: int | None = None,
+    milestone_id: str, caller: CallerDep, query: Annotated[ForecastIn, Query()]
 ) -> milestones.MilestoneForecast:
     with caller.read() as ctx:
         return milestones.forecast(
-            ctx, milestone_id, window_days=window_days, trials=trials, seed=seed
+            ctx, milestone_id, window_days=query.window_days, trials=query.trials, seed=query.seed
         )

@@ -17,7 +17,7 @@ from loopwise.planning.cli_args import (
     WindowOption,
     pct,
 )
-from loopwise.planning.flow import service as flow
+from loopwise.planning.flow.schemas import DEFAULT_WINDOW_DAYS, ForecastIn
 from loopwise.planning.items.schemas import ItemKeys
 from loopwise.planning.milestones import service as milestones
 from loopwise.planning.milestones.models import Milestone
@@ -125,15 +125,18 @@ def add_items(
 def milestone_forecast(
     ctx: typer.Context,
     milestone_id: Annotated[str, typer.Argument(help="Milestone id.")],
-    window_days: WindowOption = flow.DEFAULT_WINDOW_DAYS,
+    window_days: WindowOption = DEFAULT_WINDOW_DAYS,
     trials: TrialsOption = 10_000,
     seed: SeedOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """When the milestone's unfinished items will be done, and the chance of the target."""
     env = env_of(ctx)
-    with env.working(f"Simulating {trials} futures ..."), env.read() as c:
-        fc = milestones.forecast(c, milestone_id, window_days=window_days, trials=trials, seed=seed)
+    query = ForecastIn(window_days=window_days, trials=trials, seed=seed)
+    with env.working(f"Simulating {query.trials} futures ..."), env.read() as c:
+        fc = milestones.forecast(
+            c, milestone_id, window_days=query.window_days, trials=query.trials, seed=query.seed
+        )
 
     def render() -> list[Any]:
         m = fc.milestone

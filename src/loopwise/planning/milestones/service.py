@@ -14,6 +14,7 @@ from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.numeric.forecast import WhenForecast
 from loopwise.planning.flow import service as flow
+from loopwise.planning.flow.schemas import DATA_MULTIPLIER, DEFAULT_WINDOW_DAYS
 from loopwise.planning.items import service as planning
 from loopwise.planning.items.tables import WorkItemRow
 from loopwise.planning.milestones.models import Milestone
@@ -130,9 +131,9 @@ def forecast(
     ctx: Context,
     milestone_id: str,
     *,
-    window_days: int = flow.DEFAULT_WINDOW_DAYS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
     trials: int = 10_000,
-    data_multiplier: float = flow.DATA_MULTIPLIER,
+    data_multiplier: float = DATA_MULTIPLIER,
     seed: int | None = None,
 ) -> MilestoneForecast:
     """When the milestone's unfinished items will be done, and the chance of the target."""

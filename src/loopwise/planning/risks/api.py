@@ -27,9 +27,8 @@ def heat_map(key: str, caller: CallerDep) -> risks.HeatMap:
 
 @router.post("/projects/{key}/risks", status_code=201)
 def create_risk(key: str, body: RiskCreate, caller: CallerDep) -> Risk:
-    data = body.model_dump(exclude={"items"})
     with caller.write() as ctx:
-        return risks.create_risk(ctx, key, **data, item_keys=body.items)
+        return risks.create_risk(ctx, key, body)
 
 
 @router.get("/risks/{risk_key}")
@@ -41,7 +40,7 @@ def get_risk(risk_key: str, caller: CallerDep) -> Risk:
 @router.patch("/risks/{risk_key}")
 def update_risk(risk_key: str, body: RiskUpdate, caller: CallerDep) -> Risk:
     with caller.write() as ctx:
-        return risks.update_risk(ctx, risk_key, **body.model_dump(exclude_unset=True))
+        return risks.update_risk(ctx, risk_key, body)
 
 
 @router.post("/risks/{risk_key}/items")

@@ -133,9 +133,7 @@ def create_risk(
         items=item or [],
     )
     with env.write() as c:
-        created = risks.create_risk(
-            c, project, **data.model_dump(exclude={"items"}), item_keys=data.items
-        )
+        created = risks.create_risk(c, project, data)
     env.emit(created, Risk, as_json=as_json, render=lambda: _risk_view(env, created))
 
 
@@ -188,11 +186,10 @@ def update_risk(
         "next_review": day(next_review),
     }
     data = RiskUpdate.model_validate({k: v for k, v in given.items() if v is not None})
-    changes = data.model_dump(exclude_unset=True)
-    if not changes:
+    if not data.model_fields_set:
         raise typer.BadParameter("nothing to change: give at least one option")
     with env.write() as c:
-        updated = risks.update_risk(c, key, **changes)
+        updated = risks.update_risk(c, key, data)
     env.emit(updated, Risk, as_json=as_json, render=lambda: _risk_view(env, updated))
 
 

@@ -157,9 +157,7 @@ def create_risk(key: str, request: Request, caller: PageCaller, form: FormDep) -
         return _risks_page(request, caller, project.key, values=values, errors=errors, status=400)
     try:
         with caller.write() as ctx:
-            risks.create_risk(
-                ctx, project.key, **data.model_dump(exclude={"items"}), item_keys=data.items
-            )
+            risks.create_risk(ctx, project.key, data)
     except (InvalidInput, NotFound) as exc:
         return _risks_page(
             request, caller, project.key, values=values, errors=[exc.message], status=400
@@ -223,7 +221,7 @@ def update_risk(risk_key: str, request: Request, caller: PageCaller, form: FormD
         return _risk_page(request, caller, risk.key, values=values, errors=errors, status=400)
     try:
         with caller.write() as ctx:
-            risks.update_risk(ctx, risk.key, **data.model_dump())
+            risks.update_risk(ctx, risk.key, data)
             keys = item_keys(values["items"])
             if keys:
                 risks.link_items(ctx, risk.key, keys)

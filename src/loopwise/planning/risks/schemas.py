@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from loopwise.core.types import Name, StrictIn, Text
 from loopwise.planning.risks.models import RiskCategory, RiskStatus
 
 Score = Annotated[int, Field(ge=1, le=5)]
+# What an update may set to null (clear); any other field left out keeps its value.
+CLEARABLE = ("residual_likelihood", "residual_impact", "next_review")
 
 
 class RiskCreate(StrictIn):
@@ -41,3 +43,12 @@ class RiskUpdate(StrictIn):
     residual_impact: Score | None = None
     status: RiskStatus | None = None
     next_review: date | None = None
+
+    @model_validator(mode="after")
+    def _clearable_only(self) -> Self:
+        nulls = sorted(
+            f for f in self.model_fields_set if getattr(self, f) is None and f not in CLEARABLE
+        )
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null: leave it out to keep its value")
+        return self

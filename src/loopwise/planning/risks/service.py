@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import select
 
@@ -16,24 +16,11 @@ from loopwise.core.limits import INT32_MAX
 from loopwise.planning.items import service as planning
 from loopwise.planning.items.tables import WorkItemRow
 from loopwise.planning.risks.models import Risk, RiskCategory, RiskStatus, risk_level
+from loopwise.planning.risks.schemas import RiskCreate, RiskUpdate
 from loopwise.planning.risks.tables import RiskItemRow, RiskRow
 from loopwise.projects import service as projects
 
 SCALE = range(1, 6)
-CLEARABLE = ("residual_likelihood", "residual_impact", "next_review")
-EDITABLE = (
-    "title",
-    "description",
-    "category",
-    "likelihood",
-    "impact",
-    "residual_likelihood",
-    "residual_impact",
-    "owner",
-    "mitigation",
-    "status",
-    "next_review",
-)
 
 
 @dataclass(frozen=True)
@@ -41,21 +28,6 @@ class HeatMap:
     """cells[likelihood-1][impact-1] = keys of active risks in that cell."""
 
     cells: tuple[tuple[tuple[str, ...], ...], ...]
-
-
-def _check_scores(values: dict[str, object]) -> None:
-    for name in ("likelihood", "impact", "residual_likelihood", "residual_impact"):
-        value = values.get(name)
-        if value is not None and value not in SCALE:
-            raise InvalidInput(f"{name} must be a whole number from 1 to 5")
-
-
-def _choice(kind: type[RiskCategory] | type[RiskStatus], value: object, name: str) -> str:
-    try:
-        return kind(str(value)).value
-    except ValueError:
-        allowed = ", ".join(k.value for k in kind)
-        raise InvalidInput(f"{name} must be one of {allowed}, not {value!r}") from None
 
 
 def _risk(ctx: Context, row: RiskRow, project_key: str) -> Risk:
@@ -116,76 +88,41 @@ def _row(ctx: Context, key: str, needed: Role) -> tuple[RiskRow, str]:
     return row, project.key
 
 
-def create_risk(
-    ctx: Context,
-    project_key: str,
-    *,
-    title: str,
-    category: RiskCategory,
-    likelihood: int,
-    impact: int,
-    description: str = "",
-    owner: str = "",
-    mitigation: str = "",
-    residual_likelihood: int | None = None,
-    residual_impact: int | None = None,
-    next_review: date | None = None,
-    item_keys: Sequence[str] = (),
-) -> Risk:
+def create_risk(ctx: Context, project_key: str, data: RiskCreate) -> Risk:
+    """Record a risk; ``data`` is validated by its schema (the same for every door)."""
     project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
-    if not title.strip() or len(title) > 200:
-        raise InvalidInput("risk title must have 1 to 200 characters")
-    _check_scores(
-        {
-            "likelihood": likelihood,
-            "impact": impact,
-            "residual_likelihood": residual_likelihood,
-            "residual_impact": residual_impact,
-        }
-    )
     number = projects.take_number(ctx, project.id, "risk")
     now = ctx.clock.now()
     row = RiskRow(
         id=new_id("rsk"),
         project_id=project.id,
         number=number,
-        title=title.strip(),
-        description=description,
-        category=category.value,
-        likelihood=likelihood,
-        impact=impact,
-        residual_likelihood=residual_likelihood,
-        residual_impact=residual_impact,
-        owner=owner,
-        mitigation=mitigation,
+        title=data.title,
+        description=data.description,
+        category=data.category.value,
+        likelihood=data.likelihood,
+        impact=data.impact,
+        residual_likelihood=data.residual_likelihood,
+        residual_impact=data.residual_impact,
+        owner=data.owner,
+        mitigation=data.mitigation,
         status=RiskStatus.OPEN.value,
-        next_review=next_review,
+        next_review=data.next_review,
         created_at=now,
         updated_at=now,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    if item_keys:
-        link_items(ctx, f"{project.key}-R{row.number}", item_keys)
+    if data.items:
+        link_items(ctx, f"{project.key}-R{row.number}", data.items)
     return _risk(ctx, row, project.key)
 
 
-def update_risk(ctx: Context, key: str, **changes: object) -> Risk:
+def update_risk(ctx: Context, key: str, data: RiskUpdate) -> Risk:
+    """Change the fields ``data`` sets (its schema refuses nulls but for CLEARABLE ones)."""
     row, project_key = _row(ctx, key, Role.CONTRIBUTOR)
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise InvalidInput(f"cannot change {sorted(unknown)}")
-    _check_scores(changes)
-    for name, value in changes.items():
-        if value is None and name not in CLEARABLE:
-            raise InvalidInput(f"{name} cannot be null: leave it out to keep its value")
-        if name == "category":
-            value = _choice(RiskCategory, value, name)
-        elif name == "status":
-            value = _choice(RiskStatus, value, name)
-        elif name == "title" and (not isinstance(value, str) or not value.strip()):
-            raise InvalidInput("risk title must not be empty")
-        setattr(row, name, value)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(row, name, value.value if isinstance(value, StrEnum) else value)
     row.updated_at = ctx.clock.now()
     ctx.session.flush()
     return _risk(ctx, row, project_key)
