@@ -7,20 +7,20 @@ same ``LoopwiseError``s; ``web/errors.py`` turns those into the HTML error page.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from loopwise.core.context import Actor
-from loopwise.core.errors import CrossSiteRefused
+from loopwise.core.errors import Conflict, CrossSiteRefused, InvalidInput, NotFound
 from loopwise.web import security
 from loopwise.web.deps import Caller, CallerDep
 
@@ -230,3 +230,30 @@ def validation_messages(exc: ValidationError, labels: Mapping[str, str] | None =
             text = str(err.get("msg", "")).removeprefix("Value error, ")
         messages.append(f"{name}: {text}")
     return messages
+
+
+T = TypeVar("T")
+
+
+def submit(
+    parse: Callable[[], T],
+    act: Callable[[T], str],
+    again: Callable[[list[str]], Response],
+    *,
+    labels: Mapping[str, str] | None = None,
+    wording: Callable[[list[str]], list[str]] | None = None,
+) -> Response:
+    """A form post, the same way on every page: ``parse`` builds the API's own schema from
+    the form's values, ``act`` runs the use case and says where to go (303); a schema
+    problem or a refused use case shows the form ``again`` with one line per problem
+    (its status is the caller's: 400). ``wording`` rephrases messages for the form."""
+    try:
+        data = parse()
+    except ValidationError as exc:
+        messages = validation_messages(exc, labels)
+        return again(wording(messages) if wording else messages)
+    try:
+        target = act(data)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        return again([exc.message])
+    return redirect(target)

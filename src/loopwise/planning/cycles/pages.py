@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import Conflict, InvalidInput, NotFound
+from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning.board import service as board
 from loopwise.planning.board.models import ColumnCategory
 from loopwise.planning.cycles import service as cycles
@@ -26,7 +25,7 @@ from loopwise.web.pages import (
     pick,
     redirect,
     render,
-    validation_messages,
+    submit,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -85,19 +84,8 @@ def create_cycle(key: str, request: Request, caller: PageCaller, form: FormDep) 
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
         project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     values = pick(form, CYCLE_FIELDS)
-    try:
-        data = CycleCreate.model_validate(
-            {
-                "goal": values["goal"],
-                "name": optional(values["name"]),
-                "starts_on": optional(values["starts_on"]),
-                "days": optional(values["days"]),
-            }
-        )
-    except ValidationError as exc:
-        errors = friendly(validation_messages(exc, CYCLE_LABELS), ("Starts on",), ())
-        return _cycles_page(request, caller, project.key, values=values, errors=errors, status=400)
-    try:
+
+    def create(data: CycleCreate) -> str:
         with caller.write() as ctx:
             cycle = cycles.create_cycle(
                 ctx,
@@ -107,11 +95,24 @@ def create_cycle(key: str, request: Request, caller: PageCaller, form: FormDep) 
                 starts_on=data.starts_on,
                 days=data.days,
             )
-    except (InvalidInput, Conflict) as exc:
-        return _cycles_page(
-            request, caller, project.key, values=values, errors=[exc.message], status=400
-        )
-    return redirect(f"/projects/{project.key}/cycles/{cycle.number}")
+        return f"/projects/{project.key}/cycles/{cycle.number}"
+
+    return submit(
+        lambda: CycleCreate.model_validate(
+            {
+                "goal": values["goal"],
+                "name": optional(values["name"]),
+                "starts_on": optional(values["starts_on"]),
+                "days": optional(values["days"]),
+            }
+        ),
+        create,
+        lambda errors: _cycles_page(
+            request, caller, project.key, values=values, errors=errors, status=400
+        ),
+        labels=CYCLE_LABELS,
+        wording=lambda messages: friendly(messages, ("Starts on",), ()),
+    )
 
 
 def _cycle_page(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import Conflict, InvalidInput, NotFound
+from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning.board import service as board
 from loopwise.planning.flow.pages import TRIALS, finished, when_histogram
 from loopwise.planning.forms import item_keys
@@ -18,7 +17,14 @@ from loopwise.planning.milestones import service as milestones
 from loopwise.planning.milestones.schemas import MilestoneCreate
 from loopwise.projects import service as projects
 from loopwise.web.deps import Caller
-from loopwise.web.pages import FormDep, PageCaller, pick, redirect, render, validation_messages
+from loopwise.web.pages import (
+    FormDep,
+    PageCaller,
+    pick,
+    redirect,
+    render,
+    submit,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,21 +90,8 @@ def create_milestone(key: str, request: Request, caller: PageCaller, form: FormD
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
         project = projects.resolve_project(ctx, key, Role.MAINTAINER)
     values = pick(form, MILESTONE_FIELDS)
-    try:
-        data = MilestoneCreate.model_validate(
-            {
-                "name": values["name"],
-                "target_date": values["target_date"],
-                "description": values["description"],
-                "items": item_keys(values["items"]),
-            }
-        )
-    except ValidationError as exc:
-        errors = [_date_hint(e) for e in validation_messages(exc, MILESTONE_LABELS)]
-        return _milestones_page(
-            request, caller, project.key, values=values, errors=errors, status=400
-        )
-    try:
+
+    def create(data: MilestoneCreate) -> str:
         with caller.write() as ctx:
             created = milestones.create_milestone(
                 ctx,
@@ -108,11 +101,24 @@ def create_milestone(key: str, request: Request, caller: PageCaller, form: FormD
                 description=data.description,
                 item_keys=data.items,
             )
-    except (InvalidInput, Conflict, NotFound) as exc:
-        return _milestones_page(
-            request, caller, project.key, values=values, errors=[exc.message], status=400
-        )
-    return redirect(f"/milestones/{created.id}")
+        return f"/milestones/{created.id}"
+
+    return submit(
+        lambda: MilestoneCreate.model_validate(
+            {
+                "name": values["name"],
+                "target_date": values["target_date"],
+                "description": values["description"],
+                "items": item_keys(values["items"]),
+            }
+        ),
+        create,
+        lambda errors: _milestones_page(
+            request, caller, project.key, values=values, errors=errors, status=400
+        ),
+        labels=MILESTONE_LABELS,
+        wording=lambda messages: [_date_hint(m) for m in messages],
+    )
 
 
 def _date_hint(message: str) -> str:

@@ -6,12 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning.forms import allows, friendly, item_keys
 from loopwise.planning.items import service as planning
 from loopwise.planning.risks import service as risks
@@ -24,9 +22,8 @@ from loopwise.web.pages import (
     PageCaller,
     optional,
     pick,
-    redirect,
     render,
-    validation_messages,
+    submit,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -81,6 +78,10 @@ SCALE = (
 
 
 IMPACTS = ((1, "negligible"), (2, "minor"), (3, "moderate"), (4, "major"), (5, "severe"))
+
+
+def _wording(messages: list[str]) -> list[str]:
+    return friendly(messages, ("Next review",), SCORES)
 
 
 def _risk_raw(values: dict[str, str]) -> dict[str, Any]:
@@ -150,19 +151,23 @@ def create_risk(key: str, request: Request, caller: PageCaller, form: FormDep) -
     with caller.read() as ctx:  # the role first: a viewer gets 403, not a form error
         project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     values = pick(form, RISK_FIELDS)
-    try:
-        data = RiskCreate.model_validate({**_risk_raw(values), "items": item_keys(values["items"])})
-    except ValidationError as exc:
-        errors = friendly(validation_messages(exc, RISK_LABELS), ("Next review",), SCORES)
-        return _risks_page(request, caller, project.key, values=values, errors=errors, status=400)
-    try:
+
+    def create(data: RiskCreate) -> str:
         with caller.write() as ctx:
             risks.create_risk(ctx, project.key, data)
-    except (InvalidInput, NotFound) as exc:
-        return _risks_page(
-            request, caller, project.key, values=values, errors=[exc.message], status=400
-        )
-    return redirect(f"/projects/{project.key}/risks")
+        return f"/projects/{project.key}/risks"
+
+    return submit(
+        lambda: RiskCreate.model_validate(
+            {**_risk_raw(values), "items": item_keys(values["items"])}
+        ),
+        create,
+        lambda errors: _risks_page(
+            request, caller, project.key, values=values, errors=errors, status=400
+        ),
+        labels=RISK_LABELS,
+        wording=_wording,
+    )
 
 
 def _risk_page(
@@ -214,19 +219,21 @@ def update_risk(risk_key: str, request: Request, caller: PageCaller, form: FormD
         risk = risks.get_risk(ctx, risk_key)
         projects.resolve_project(ctx, risk.project_key, Role.CONTRIBUTOR)
     values = pick(form, RISK_FIELDS)
-    try:
-        data = RiskUpdate.model_validate({**_risk_raw(values), "status": values["status"]})
-    except ValidationError as exc:
-        errors = friendly(validation_messages(exc, RISK_LABELS), ("Next review",), SCORES)
-        return _risk_page(request, caller, risk.key, values=values, errors=errors, status=400)
-    try:
+
+    def update(data: RiskUpdate) -> str:
         with caller.write() as ctx:
             risks.update_risk(ctx, risk.key, data)
             keys = item_keys(values["items"])
             if keys:
                 risks.link_items(ctx, risk.key, keys)
-    except (InvalidInput, NotFound) as exc:
-        return _risk_page(
-            request, caller, risk.key, values=values, errors=[exc.message], status=400
-        )
-    return redirect(f"/risks/{risk.key}")
+        return f"/risks/{risk.key}"
+
+    return submit(
+        lambda: RiskUpdate.model_validate({**_risk_raw(values), "status": values["status"]}),
+        update,
+        lambda errors: _risk_page(
+            request, caller, risk.key, values=values, errors=errors, status=400
+        ),
+        labels=RISK_LABELS,
+        wording=_wording,
+    )
