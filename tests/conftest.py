@@ -1,10 +1,14 @@
 """Shared fixtures.
 
-Every test that asks for ``database_url`` (directly or through ``settings``, ``app``,
-``client``...) runs twice: on SQLite and on PostgreSQL. PostgreSQL is the server at
-``LOOPWISE_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, database ``test``); each test
-session creates its own database there and drops it at the end. Under ``CI=true`` a
-missing PostgreSQL fails the run instead of skipping.
+Every store-facing test that asks for ``database_url`` (directly or through
+``settings``, ``app``, ``client``...) runs twice: on SQLite and on PostgreSQL. Tests of a
+door that adds nothing store-specific (pages, CLI, SDK, demo: the folders in
+``SQLITE_ONLY_FOLDERS``) run on SQLite only; their stores are tested below the door.
+PostgreSQL is the server at ``LOOPWISE_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432,
+database ``test``); each test process (one per xdist worker) creates its own database
+there and drops it at the end. Under ``CI=true`` a missing PostgreSQL fails the run
+instead of skipping. ``LOOPWISE_TEST_STORES=sqlite`` leaves PostgreSQL out (the fast loop,
+``scripts/check --fast``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,32 @@ PG_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
+TESTS = Path(__file__).resolve().parent
+STORES = tuple(os.environ.get("LOOPWISE_TEST_STORES", "sqlite,postgresql").split(","))
+# Folders of door tests: what they prove does not depend on the store behind the door.
+SQLITE_ONLY_FOLDERS = frozenset({"web", "cli", "sdk", "demo"})
+STORE_FIXTURES = ("database_url", "empty_database_url")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL variant of door tests, and every variant of a store left
+    out by LOOPWISE_TEST_STORES."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        stores = {params.params[f] for f in STORE_FIXTURES if params and f in params.params}
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        postgres_here = folder not in SQLITE_ONLY_FOLDERS and "postgresql" in STORES
+        if ("postgresql" in stores and not postgres_here) or (
+            "sqlite" in stores and "sqlite" not in STORES
+        ):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
