@@ -62,14 +62,11 @@ def _newest_judged(
 def _retraining_item(
     ctx: Context, row: MonitorRow, monitor: Monitor, outcome: CheckOutcome, result: ResultRow
 ) -> str:
-    """The monitor's open retraining item (one while any of its alerts is open and the item
-    is not finished), else a new one; returns its id. Each alert adds its evidence."""
+    """The monitor's unfinished retraining item (filed by one of its alerts, not yet in a
+    done or killed column), else a new one; returns its id. Each alert adds its evidence
+    to the item's history."""
     candidates = ctx.session.scalars(
-        select(AlertRow.item_id).where(
-            AlertRow.monitor_id == row.id,
-            AlertRow.state == AlertState.OPEN.value,
-            AlertRow.item_id.is_not(None),
-        )
+        select(AlertRow.item_id).where(AlertRow.monitor_id == row.id, AlertRow.item_id.is_not(None))
     ).all()
     keys = items.item_keys(ctx, {i for i in candidates if i})
     columns = {c.key: c.category for c in items.columns_of(ctx, row.project_id)}

@@ -36,6 +36,7 @@ from loopwise.monitoring.tables import (
     ResultRow,
 )
 from loopwise.numeric import sketch
+from loopwise.numeric.drift import DatasetDrift, DriftResult
 
 PART = 50_000
 
@@ -105,20 +106,27 @@ def _judged(
     current: sketch.Profile | None,
     reference: sketch.Profile,
     **measured: Any,
-) -> tuple[tuple[ColumnResult, ...], tuple[ColumnResult, ...], Any, tuple[CheckOutcome, ...]]:
-    features: list[ColumnResult] = []
-    prediction: list[ColumnResult] = []
+) -> tuple[
+    tuple[ColumnResult, ...],
+    tuple[ColumnResult, ...],
+    DatasetDrift | None,
+    tuple[CheckOutcome, ...],
+]:
+    features: list[DriftResult] = []
+    prediction: list[DriftResult] = []
     if current is not None:
         features, prediction = evaluate.drift(monitor, reference, current)
     rows = current.rows if current is not None else 0
-    found = evaluate.share(features, next(
-        (c.threshold for c in monitor.checks if c.kind.value == "data_drift" and c.threshold),
-        monitor.drift_share,
-    ))
+    found = evaluate.share(features, evaluate.drift_threshold(monitor))
     outcomes = evaluate.judge(
         monitor, rows=rows, features=features, prediction=prediction, **measured
     )
-    return tuple(features), tuple(prediction), found, outcomes
+    return (
+        tuple(evaluate.to_column(r) for r in features),
+        tuple(evaluate.to_column(r) for r in prediction),
+        found,
+        outcomes,
+    )
 
 
 def compute_window(

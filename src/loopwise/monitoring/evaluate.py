@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from loopwise.core.errors import InvalidInput
 from loopwise.monitoring.models import (
     CheckKind,
     CheckOutcome,
@@ -63,7 +64,7 @@ def window_start(moment: datetime, window: Window) -> datetime:
 # --- drift ------------------------------------------------------------------------------
 
 
-def _column(result: DriftResult) -> ColumnResult:
+def to_column(result: DriftResult) -> ColumnResult:
     return ColumnResult(
         column=result.column,
         kind=result.kind,
@@ -83,28 +84,39 @@ def overrides(
 
 def drift(
     monitor: Monitor, reference: sketch.Profile, current: sketch.Profile
-) -> tuple[list[ColumnResult], list[ColumnResult]]:
-    """(feature columns, prediction columns) drift of ``current`` against the reference;
-    a column absent from either side is not judged."""
-    watched = {c.name for c in monitor.columns} | {c.name for c in monitor.predictions}
-    both = {n for n in watched if n in reference.columns and n in current.columns}
-    if not both:
-        return [], []
-    ref = sketch.Profile(reference.rows, {n: reference.columns[n] for n in sorted(both)})
-    cur = sketch.Profile(current.rows, {n: current.columns[n] for n in sorted(both)})
-    found = sketch.profile_drift(ref, cur, overrides([*monitor.columns, *monitor.predictions]))
+) -> tuple[list[DriftResult], list[DriftResult]]:
+    """(feature columns, prediction columns) drift of ``current`` against the reference.
+    A column is judged when both sides hold values of it; a column whose chosen test
+    cannot run on these profiles (chi-square on a continuous sketch) is left out."""
+    chosen = overrides([*monitor.columns, *monitor.predictions])
     features = {c.name for c in monitor.columns}
-    results = [_column(r) for r in found]
-    return (
-        [r for r in results if r.column in features],
-        [r for r in results if r.column not in features],
-    )
+    found: tuple[list[DriftResult], list[DriftResult]] = ([], [])
+    for spec in (*monitor.columns, *monitor.predictions):
+        ref, cur = reference.columns.get(spec.name), current.columns.get(spec.name)
+        if ref is None or cur is None or not ref.count or not cur.count:
+            continue
+        try:
+            (result,) = sketch.profile_drift(
+                sketch.Profile(reference.rows, {spec.name: ref}),
+                sketch.Profile(current.rows, {spec.name: cur}),
+                {k: v for k, v in chosen.items() if k == spec.name},
+            )
+        except InvalidInput:
+            continue
+        found[0 if spec.name in features else 1].append(result)
+    return found
 
 
-def share(features: Sequence[ColumnResult], threshold: float) -> DatasetDrift | None:
+def drift_threshold(monitor: Monitor) -> float:
+    """The share of drifted columns at which the data drift (the data_drift check's)."""
+    spec = next((c for c in monitor.checks if c.kind is CheckKind.DATA_DRIFT), None)
+    return spec.threshold if spec and spec.threshold is not None else monitor.drift_share
+
+
+def share(features: Sequence[DriftResult], threshold: float) -> DatasetDrift | None:
     if not features:
         return None
-    return dataset_drift(list(features), share=threshold)
+    return dataset_drift(features, share=threshold)
 
 
 # --- performance and serving ------------------------------------------------------------
@@ -133,11 +145,11 @@ def estimated(scores: np.ndarray, threshold: float) -> dict[str, float]:
     return _finite_fields(cbpe.estimate_performance(scores, threshold))
 
 
-def operations(
-    predictions: int, errors: int, latencies: np.ndarray, hours: float
-) -> Operations:
+def operations(predictions: int, errors: int, latencies: np.ndarray, hours: float) -> Operations:
     lat = latencies[np.isfinite(latencies)]
-    p50, p95, p99 = (float(v) for v in np.percentile(lat, (50, 95, 99))) if lat.size else (None,) * 3
+    p50, p95, p99 = (
+        (float(v) for v in np.percentile(lat, (50, 95, 99))) if lat.size else (None,) * 3
+    )
     return Operations(
         predictions=predictions,
         per_hour=predictions / hours if predictions and hours > 0 else None,
@@ -156,8 +168,8 @@ def judge(
     monitor: Monitor,
     *,
     rows: int,
-    features: Sequence[ColumnResult],
-    prediction: Sequence[ColumnResult],
+    features: Sequence[DriftResult],
+    prediction: Sequence[DriftResult],
     realised_metrics: Mapping[str, float],
     labelled: int,
     estimated_metrics: Mapping[str, float],
@@ -170,7 +182,7 @@ def judge(
     for spec in monitor.checks:
         status, value, threshold, detail = Status.UNKNOWN, None, spec.threshold, ""
         if spec.kind is CheckKind.DATA_DRIFT:
-            threshold = spec.threshold if spec.threshold is not None else monitor.drift_share
+            threshold = drift_threshold(monitor)
             found = share(features, threshold)
             if small:
                 detail = f"{rows} rows; at least {monitor.min_rows} are needed"
@@ -189,7 +201,7 @@ def judge(
                 first = next((p for p in prediction if p.drifted), prediction[0])
                 value, threshold = first.statistic, first.threshold
                 status = Status.BREACHED if first.drifted else Status.OK
-                detail = f"{first.column}: {first.test}"
+                detail = f"{first.column}: {first.test.value}"
         elif spec.kind in (CheckKind.PERFORMANCE, CheckKind.ESTIMATED_PERFORMANCE):
             realised_kind = spec.kind is CheckKind.PERFORMANCE
             metric = (spec.metric or Metric.ROC_AUC).value

@@ -155,7 +155,9 @@ def _none_for_nan(values: np.ndarray) -> list[Any]:
 def _times(values: np.ndarray, sqlite: bool) -> list[Any]:
     """datetime64[us] as the driver stores them: SQLAlchemy's text form on SQLite."""
     if sqlite:
-        out: list[Any] = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ").tolist()
+        out: list[Any] = np.char.replace(
+            np.datetime_as_string(values, unit="us"), "T", " "
+        ).tolist()
         return out
     return values.astype(object).tolist()  # type: ignore[no-any-return]
 
@@ -186,7 +188,9 @@ def _prediction_rows(
     prediction = text(r.prediction, 200)
     score = arrays.floats(batch.column(r.score), r.score) if r.score in names else nan
     label = arrays.floats(batch.column(r.label), r.label) if r.label in names else nan
-    latency = arrays.floats(batch.column(r.latency_ms), r.latency_ms) if r.latency_ms in names else nan
+    latency = (
+        arrays.floats(batch.column(r.latency_ms), r.latency_ms) if r.latency_ms in names else nan
+    )
     if r.error in names and pa.types.is_boolean(batch.column(r.error).type):
         flags = batch.column(r.error).to_numpy(zero_copy_only=False)
         error = np.where(flags == True, "error", None)  # noqa: E712 (element-wise; nulls too)
@@ -312,9 +316,14 @@ def _finish_batch(
         )
     stored = 0
     if sent_predictions:
-        stored = ctx.session.scalar(
-            select(func.count()).select_from(PredictionRow).where(PredictionRow.batch_id == batch.id)
-        ) or 0
+        stored = (
+            ctx.session.scalar(
+                select(func.count())
+                .select_from(PredictionRow)
+                .where(PredictionRow.batch_id == batch.id)
+            )
+            or 0
+        )
     batch.rows = sum(counts.values())
     batch.predictions = stored
     batch.duplicates = sent_predictions - stored
@@ -356,7 +365,8 @@ def log_batch(
         watched = [s for s in specs if s.name in names]
         if not watched and not prediction_roles & names:
             raise InvalidInput(
-                f"the batch has none of the monitor's columns ({', '.join(s.name for s in specs[:5])}...)"
+                "the batch has none of the monitor's columns: "
+                + ", ".join(s.name for s in specs[:5])
             )
         moments = _moments(chunk, r.timestamp, now)
         if moments.max() > latest:
@@ -376,7 +386,11 @@ def log_batch(
         if prediction_roles & names:
             rows = _prediction_rows(ctx, monitor, batch.id, chunk, moments, starts)
             driver.insert_rows(
-                ctx.session, PredictionRow.__tablename__, _PREDICTION_COLUMNS, rows, skip_conflicts=True
+                ctx.session,
+                PredictionRow.__tablename__,
+                _PREDICTION_COLUMNS,
+                rows,
+                skip_conflicts=True,
             )
             sent += len(rows)
     return _finish_batch(ctx, row, monitor, batch, profiles, counts, sent)
@@ -389,19 +403,27 @@ def log_profile(ctx: Context, project_key: str, name: str, body: ProfileBatchIn)
     try:
         profile = sketch.profile_from_dict(body.profile)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"profile: not a profile from numeric.sketch.profile_to_dict ({exc})") from exc
+        raise InvalidInput(
+            f"profile: not a profile from numeric.sketch.profile_to_dict ({exc})"
+        ) from exc
     known = {c.name: c.kind for c in (*monitor.columns, *monitor.predictions)}
     for column, part in profile.columns.items():
         if column in known and part.kind is not known[column]:
-            raise InvalidInput(f"profile: {column} is {part.kind.value}, the monitor reads it as {known[column].value}")
+            raise InvalidInput(
+                f"profile: {column} is {part.kind.value}, "
+                f"the monitor reads it as {known[column].value}"
+            )
     if profile.rows <= 0:
         raise InvalidInput("profile: the batch has no rows")
     at = body.at or ctx.clock.now()
     if at > ctx.clock.now() + FUTURE:
         raise InvalidInput("at: more than a day ahead of the server's clock")
-    digest = "profile:" + hashlib.sha256(
-        repr((sorted(body.profile.items(), key=lambda kv: kv[0]), at.isoformat())).encode()
-    ).hexdigest()
+    digest = (
+        "profile:"
+        + hashlib.sha256(
+            repr((sorted(body.profile.items(), key=lambda kv: kv[0]), at.isoformat())).encode()
+        ).hexdigest()
+    )
     batch, created = _start_batch(ctx, row, digest[:80], "profile")
     if not created:
         return to_batch(batch, created=False)

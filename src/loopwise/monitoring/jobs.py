@@ -25,6 +25,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
 from sqlalchemy import or_, select, update
 
 from loopwise.core.context import Context
@@ -101,7 +102,11 @@ def store(ctx: Context, job: Claim, computed: Computed, worker: str) -> bool:
         .where(WindowRow.monitor_id == job.monitor_id, WindowRow.window_start == job.window_start)
         .with_for_update()
     )
-    if window is None or window.lease_owner != worker or window.checked_generation >= job.generation:
+    if (
+        window is None
+        or window.lease_owner != worker
+        or window.checked_generation >= job.generation
+    ):
         return False
     result = checks.store(ctx, row, computed, scope=Scope.WINDOW, worker=worker)
     window.checked_generation = job.generation

@@ -55,7 +55,7 @@ from loopwise.monitoring.tables import (
     MonitorRow,
     ResultRow,
 )
-from loopwise.numeric import sketch
+from loopwise.numeric import drift, sketch
 from loopwise.numeric.drift import ColumnKind
 from loopwise.planning.items import service as items
 from loopwise.projects import service as projects
@@ -184,19 +184,29 @@ def _columns(
     unknown = set(by_name) - set(chosen) - set(predictions)
     if unknown:
         raise InvalidInput(f"an override names a column not monitored: {sorted(unknown)[0]!r}")
-    specs = []
-    for name in [*chosen, *[p for p in predictions if SCHEMA_KINDS.get(schema[p])]]:
-        o = by_name.get(name)
-        specs.append(
-            ColumnSpec(
-                name=name,
-                kind=SCHEMA_KINDS[schema[name]],
-                dtype=schema[name],
-                test=o.test if o else None,
-                threshold=o.threshold if o else None,
-            )
+    return [
+        _spec(name, SCHEMA_KINDS[schema[name]], schema[name], by_name.get(name))
+        for name in [*chosen, *[p for p in predictions if SCHEMA_KINDS.get(schema[p])]]
+    ]
+
+
+def _spec(name: str, kind: ColumnKind, dtype: str, given: ColumnOverride | None) -> ColumnSpec:
+    """A column's spec; an override's test must suit the column's kind."""
+    if given is not None and given.test is not None:
+        threshold = given.threshold
+        drift.check_choice(
+            name,
+            kind,
+            given.test,
+            drift.default_threshold(given.test) if threshold is None else threshold,
         )
-    return specs
+    return ColumnSpec(
+        name=name,
+        kind=kind,
+        dtype=dtype,
+        test=given.test if given else None,
+        threshold=given.threshold if given else None,
+    )
 
 
 def _checks(
@@ -250,9 +260,7 @@ def _profile_reference(
             scores.append(s[keep])
             kept += int(keep.sum())
     if profile is None:
-        profile = sketch.profile_columns(
-            {c.name: arrays.empty(c.kind) for c in specs}, kinds
-        )
+        profile = sketch.profile_columns({c.name: arrays.empty(c.kind) for c in specs}, kinds)
     performance: dict[str, float] = {}
     if labels:
         performance = evaluate.realised(np.concatenate(labels), np.concatenate(scores), threshold)
@@ -327,17 +335,7 @@ def update_monitor(ctx: Context, project_key: str, name: str, change: MonitorUpd
         if unknown:
             raise InvalidInput(f"an override names a column not monitored: {sorted(unknown)[0]!r}")
         row.columns = _COLUMNS.dump_python(
-            [
-                ColumnSpec(
-                    s.name,
-                    s.kind,
-                    s.dtype,
-                    by_name[s.name].test if s.name in by_name else None,
-                    by_name[s.name].threshold if s.name in by_name else None,
-                )
-                for s in specs
-            ],
-            mode="json",
+            [_spec(s.name, s.kind, s.dtype, by_name.get(s.name)) for s in specs], mode="json"
         )
     if change.checks is not None:
         model_metrics = {}
@@ -349,10 +347,14 @@ def update_monitor(ctx: Context, project_key: str, name: str, change: MonitorUpd
         )
     if change.window is not None and change.window.value != row.window:
         has_data = ctx.session.scalar(
-            select(func.count()).select_from(MonitorBatchRow).where(MonitorBatchRow.monitor_id == row.id)
+            select(func.count())
+            .select_from(MonitorBatchRow)
+            .where(MonitorBatchRow.monitor_id == row.id)
         )
         if has_data:
-            raise InvalidInput("the window cannot change once batches are logged: create a new monitor")
+            raise InvalidInput(
+                "the window cannot change once batches are logged: create a new monitor"
+            )
         row.window = change.window.value
     if change.min_rows is not None:
         row.min_rows = change.min_rows
@@ -458,7 +460,8 @@ def results(
         )
         query = query.join(
             latest,
-            (latest.c.window_start == ResultRow.window_start) & (latest.c.g == ResultRow.generation),
+            (latest.c.window_start == ResultRow.window_start)
+            & (latest.c.g == ResultRow.generation),
         )
         if since is not None:
             query = query.where(ResultRow.window_start >= since)
@@ -555,7 +558,11 @@ def list_alerts(
         .where(MonitorRow.project_id == project.id)
     )
     if monitor is not None:
-        query = query.where(AlertRow.monitor_id == monitor_row(ctx, project.key, monitor, Role.VIEWER).id)
+        query = query.where(
+            AlertRow.monitor_id == monitor_row(ctx, project.key, monitor, Role.VIEWER).id
+        )
     if state is not None:
         query = query.where(AlertRow.state == state.value)
-    return to_alerts(ctx, list(ctx.session.scalars(query.order_by(AlertRow.opened_at.desc(), AlertRow.id))))
+    return to_alerts(
+        ctx, list(ctx.session.scalars(query.order_by(AlertRow.opened_at.desc(), AlertRow.id)))
+    )
