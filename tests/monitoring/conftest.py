@@ -53,9 +53,7 @@ def frame(
         out["label"] = label
     if ids:
         out.insert(0, "prediction_id", [f"{ids}{i}" for i in range(rows)])
-    out["timestamp"] = [
-        (start + i * every).isoformat().replace("+00:00", "Z") for i in range(rows)
-    ]
+    out["timestamp"] = [(start + i * every).isoformat().replace("+00:00", "Z") for i in range(rows)]
     out["latency_ms"] = rng.gamma(2.0, 20.0, rows)
     return out
 

@@ -106,7 +106,9 @@ def _monitor(*checks: CheckSpec, min_rows: int = 30) -> Monitor:
 
 
 def _drift(column: str, drifted: bool) -> DriftResult:
-    return DriftResult(column, ColumnKind.NUMERIC, DriftTest.KS, 0.3, 0.01 if drifted else 0.4, 0.05, drifted)
+    return DriftResult(
+        column, ColumnKind.NUMERIC, DriftTest.KS, 0.3, 0.01 if drifted else 0.4, 0.05, drifted
+    )
 
 
 def _judge(monitor: Monitor, rows: int = 100, **given: Any) -> dict[CheckKind, CheckOutcome]:

@@ -7,12 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
-from conftest import KEY, START, frame, write_batch
 from sqlalchemy import func, select
 
+from conftest import KEY, START, frame, write_batch
 from loopwise.core.errors import InvalidInput
-from loopwise.monitoring import ingest, service
+from loopwise.monitoring import arrays, ingest, service
 from loopwise.monitoring.models import Monitor, Scope
 from loopwise.monitoring.schemas import LabelIn, LabelsIn, ProfileBatchIn
 from loopwise.monitoring.tables import BatchProfileRow, PredictionRow, WindowRow
@@ -21,7 +22,10 @@ from loopwise.numeric.drift import ColumnKind
 
 
 def test_a_batch_is_read_in_chunks_and_split_by_window(
-    write, monitor: Monitor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    write,
+    monitor: Monitor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
 ) -> None:
     monkeypatch.setattr(ingest, "CSV_BLOCK", 16_384)  # about 100 rows a chunk
     df = frame(1000, seed=2)  # 10 s apart: 360 rows an hour, 3 windows
@@ -58,7 +62,9 @@ def test_a_batch_is_read_in_chunks_and_split_by_window(
 
 
 def test_repeated_prediction_ids_are_skipped_and_counted(
-    write, monitor: Monitor, tmp_path: Path  # noqa: ANN001
+    write,
+    monitor: Monitor,
+    tmp_path: Path,  # noqa: ANN001
 ) -> None:
     with write() as ctx:
         ingest.log_batch(ctx, KEY, "churn", write_batch(frame(100, seed=2), tmp_path / "a.parquet"))
@@ -70,13 +76,9 @@ def test_repeated_prediction_ids_are_skipped_and_counted(
 
 
 def test_profile_only_batches_carry_drift_without_rows(write, monitor: Monitor) -> None:  # noqa: ANN001
-    df = frame(500, seed=4)
-    kinds = {c.name: c.kind for c in (*monitor.columns, *monitor.predictions)}
-    columns = {
-        n: df[n].to_numpy(dtype=float if k is ColumnKind.NUMERIC else object)
-        for n, k in kinds.items()
-    }
-    profile = sketch.profile_to_dict(sketch.profile_columns(columns, kinds))
+    table = pa.Table.from_pandas(frame(500, seed=4))
+    specs = [*monitor.columns, *monitor.predictions]
+    profile = sketch.profile_to_dict(arrays.profile_of(table.to_batches(), specs))
     with write() as ctx:
         batch = ingest.log_profile(
             ctx, KEY, "churn", ProfileBatchIn(profile=profile, at=START + timedelta(minutes=5))
@@ -88,7 +90,9 @@ def test_profile_only_batches_carry_drift_without_rows(write, monitor: Monitor) 
 
 
 def test_labels_join_by_prediction_id_and_touch_their_windows(
-    write, monitor: Monitor, tmp_path: Path  # noqa: ANN001
+    write,
+    monitor: Monitor,
+    tmp_path: Path,  # noqa: ANN001
 ) -> None:
     df = frame(400, seed=5, labels=False)  # two windows
     with write() as ctx:
@@ -111,9 +115,7 @@ def test_labels_join_by_prediction_id_and_touch_their_windows(
         path = write_batch(labelled, tmp_path / "labels.parquet")
         from_file = ingest.log_labels_file(ctx, KEY, "churn", path)
         assert (from_file.received, from_file.matched) == (400, 400)
-        stored = ctx.session.scalars(
-            select(PredictionRow.label).order_by(PredictionRow.id)
-        ).all()
+        stored = ctx.session.scalars(select(PredictionRow.label).order_by(PredictionRow.id)).all()
         assert np.array_equal(np.array(stored), labelled.label.to_numpy())
 
 
@@ -129,10 +131,14 @@ def test_labels_join_by_prediction_id_and_touch_their_windows(
     ],
 )
 def test_bad_batches_are_refused_whole(
-    write, monitor: Monitor, tmp_path: Path, change, message: str  # noqa: ANN001
+    write,
+    monitor: Monitor,
+    tmp_path: Path,
+    change,
+    message: str,  # noqa: ANN001
 ) -> None:
     path = write_batch(change(frame(50, seed=6)), tmp_path / "bad.csv")
-    with write() as ctx, pytest.raises(InvalidInput, match=message):
+    with pytest.raises(InvalidInput, match=message), write() as ctx:
         ingest.log_batch(ctx, KEY, "churn", path)
     with write() as ctx:
         assert service.list_batches(ctx, KEY, "churn") == []

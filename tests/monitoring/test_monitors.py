@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import KEY, frame
 
+from conftest import KEY, frame
 from loopwise.core.errors import AlreadyExists, InvalidInput
 from loopwise.data import service as data
 from loopwise.monitoring import service
@@ -84,7 +84,9 @@ def test_overrides_and_checks_are_validated(write, reference_id: str) -> None:  
 
 
 def test_model_version_and_reference_must_belong_to_the_project(
-    write, reference_id: str, tmp_path: Path  # noqa: ANN001
+    write,
+    reference_id: str,
+    tmp_path: Path,  # noqa: ANN001
 ) -> None:
     with write() as ctx:
         registry.create_model(ctx, KEY, "churn-model")
@@ -99,13 +101,15 @@ def test_model_version_and_reference_must_belong_to_the_project(
         assert (made.model, made.model_version, made.model_version_id) == ("churn-model", 1, v.id)
         with pytest.raises(InvalidInput, match="no version in production"):
             service.create_monitor(
-                ctx, KEY, MonitorCreate(name="m2", reference_version_id=reference_id, model="churn-model")
+                ctx,
+                KEY,
+                MonitorCreate(name="m2", reference_version_id=reference_id, model="churn-model"),
             )
         projects.create_project(ctx, ProjectCreate(key="OTHER", name="Other"))
         other = tmp_path / "other.parquet"
         frame(50, seed=3).to_parquet(other)
         other_id = data.register_path(ctx, "OTHER", "ref", other).version.id
-    with write() as ctx, pytest.raises(InvalidInput, match="belongs to project OTHER"):
+    with pytest.raises(InvalidInput, match="belongs to project OTHER"), write() as ctx:
         service.create_monitor(ctx, KEY, MonitorCreate(name="m3", reference_version_id=other_id))
 
 
@@ -116,5 +120,5 @@ def test_a_reference_whose_file_is_gone_is_refused(write, tmp_path: Path) -> Non
         projects.create_project(ctx, ProjectCreate(key=KEY, name="M"))
         version = data.register_path(ctx, KEY, "gone", path).version.id
     path.unlink()
-    with write() as ctx, pytest.raises(InvalidInput, match="not readable here"):
+    with pytest.raises(InvalidInput, match="not readable here"), write() as ctx:
         service.create_monitor(ctx, KEY, MonitorCreate(name="m", reference_version_id=version))

@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import KEY, START, frame, write_batch
 from sqlalchemy import func, select
 
+from conftest import KEY, START, frame, write_batch
 from loopwise.app import build_state
 from loopwise.core.clock import FrozenClock
 from loopwise.core.settings import Settings
@@ -63,9 +63,14 @@ def test_two_workers_check_each_window_exactly_once(
                 .group_by(ResultRow.window_start)
             ).all()
             assert len(per_window) == WINDOWS and {n for _, n, _ in per_window} == {1}
-            assert ctx.session.scalar(select(func.count()).select_from(WindowRow).where(
-                WindowRow.checked_generation != WindowRow.generation
-            )) == 0
+            assert (
+                ctx.session.scalar(
+                    select(func.count())
+                    .select_from(WindowRow)
+                    .where(WindowRow.checked_generation != WindowRow.generation)
+                )
+                == 0
+            )
     finally:
         for s in states:
             s.db.dispose()

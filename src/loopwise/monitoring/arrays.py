@@ -8,14 +8,16 @@ Parquet or CSV).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from loopwise.core.errors import InvalidInput
 from loopwise.monitoring.models import ColumnSpec
+from loopwise.numeric import sketch
 from loopwise.numeric.drift import ColumnKind
+from loopwise.numeric.sketch import Profile
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,7 +33,8 @@ def floats(column: pa.Array | pa.ChunkedArray, name: str = "") -> np.ndarray:
         out: np.ndarray = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InvalidInput(f"column {name!r} is not numeric: {exc}") from exc
-    return out
+    # Arrow hands out read-only views of its buffers; the KLL sketch takes writable arrays
+    return out if out.flags.writeable else out.copy()
 
 
 def texts(column: pa.Array | pa.ChunkedArray, name: str = "") -> np.ndarray:
@@ -67,3 +70,20 @@ def columns_of(batch: pa.RecordBatch, specs: Sequence[ColumnSpec]) -> dict[str, 
 
 def take(columns: dict[str, np.ndarray], index: Any) -> dict[str, np.ndarray]:
     return {name: values[index] for name, values in columns.items()}
+
+
+def profile_of(batches: Iterable[pa.RecordBatch], specs: Sequence[ColumnSpec]) -> Profile:
+    """The mergeable profile of record batches, column kinds as the monitor reads them:
+    what the server folds each chunk of an upload into, and what the SDK sends instead of
+    the rows (``numeric.sketch.profile_to_dict``)."""
+    profile: Profile | None = None
+    for batch in batches:
+        names = set(batch.schema.names)
+        present = [s for s in specs if s.name in names]
+        part = sketch.profile_columns(columns_of(batch, present), {s.name: s.kind for s in present})
+        profile = part if profile is None else sketch.merge(profile, part)
+    if profile is None:
+        return sketch.profile_columns(
+            {s.name: empty(s.kind) for s in specs}, {s.name: s.kind for s in specs}
+        )
+    return profile

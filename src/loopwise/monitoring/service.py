@@ -9,10 +9,10 @@ mergeable profile (``numeric.sketch``) stored with the monitor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import TypeAdapter
@@ -60,6 +60,9 @@ from loopwise.numeric.drift import ColumnKind
 from loopwise.planning.items import service as items
 from loopwise.projects import service as projects
 from loopwise.registry import service as registry
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEFAULT_CHECKS: dict[CheckKind, tuple[float | None, Severity]] = {
     CheckKind.DATA_DRIFT: (None, Severity.WARNING),  # the monitor's drift_share
@@ -241,26 +244,26 @@ def _profile_reference(
     performance when it holds labels and scores (0/1 labels; the first rows)."""
     fmt = data_io.detect_format(path) if fmt is DataFormat.DVC else fmt
     _schema, stream = data_io.batches(path, fmt)
-    kinds = {c.name: c.kind for c in specs}
-    profile: sketch.Profile | None = None
     rows = 0
     labels: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     kept = 0
-    for batch in stream:
-        rows += batch.num_rows
-        part = sketch.profile_columns(arrays.columns_of(batch, specs), kinds)
-        profile = part if profile is None else sketch.merge(profile, part)
-        names = batch.schema.names
-        if roles.label in names and roles.score in names and kept < REFERENCE_PERFORMANCE_ROWS:
-            y = arrays.floats(batch.column(roles.label))
-            s = arrays.floats(batch.column(roles.score))
-            keep = np.isfinite(y) & np.isfinite(s)
-            labels.append(y[keep])
-            scores.append(s[keep])
-            kept += int(keep.sum())
-    if profile is None:
-        profile = sketch.profile_columns({c.name: arrays.empty(c.kind) for c in specs}, kinds)
+
+    def counted() -> Iterator[pa.RecordBatch]:
+        nonlocal rows, kept
+        for batch in stream:
+            rows += batch.num_rows
+            names = batch.schema.names
+            if roles.label in names and roles.score in names and kept < REFERENCE_PERFORMANCE_ROWS:
+                y = arrays.floats(batch.column(roles.label), roles.label)
+                s = arrays.floats(batch.column(roles.score), roles.score)
+                keep = np.isfinite(y) & np.isfinite(s)
+                labels.append(y[keep])
+                scores.append(s[keep])
+                kept += int(keep.sum())
+            yield batch
+
+    profile = arrays.profile_of(counted(), specs)
     performance: dict[str, float] = {}
     if labels:
         performance = evaluate.realised(np.concatenate(labels), np.concatenate(scores), threshold)
