@@ -231,7 +231,10 @@ def test_bad_input_is_refused_with_a_reason() -> None:
 # -- properties -------------------------------------------------------------------------------
 
 
-@given(st.integers(0, 10_000), st.integers(5, 3000), st.sampled_from(list(DriftTest)))
+COLUMN_TESTS = [t for t in DriftTest if t is not DriftTest.DOMAIN_CLASSIFIER]
+
+
+@given(st.integers(0, 10_000), st.integers(5, 3000), st.sampled_from(COLUMN_TESTS))
 @settings(max_examples=80, deadline=None)
 def test_identical_samples_never_drift(seed: int, n: int, test: DriftTest) -> None:
     rng = np.random.default_rng(seed)
