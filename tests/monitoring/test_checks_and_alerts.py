@@ -54,7 +54,7 @@ def test_drift_opens_one_alert_and_one_item_and_recovery_resolves(
         shifted = {c.column: c for c in second.columns}
         assert shifted["x1"].drifted and not shifted["plan"].drifted
         assert any(p.drifted for p in second.prediction)
-        #         assert second.estimated and second.realised  # XTMP
+        assert second.estimated and second.realised  # scores and labels in the batch
         assert second.operations.predictions == 360 and second.operations.latency_p95_ms
         opened = service.list_alerts(ctx, KEY, state=AlertState.OPEN)
         kinds = {a.check for a in opened}

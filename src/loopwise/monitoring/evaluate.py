@@ -41,7 +41,7 @@ from loopwise.monitoring.models import (
     Status,
     Window,
 )
-from loopwise.numeric import sketch
+from loopwise.numeric import cbpe, sketch
 from loopwise.numeric.drift import DatasetDrift, DriftResult, DriftTest, dataset_drift
 
 # Weeks start on Monday: 1970-01-05 was one (hours and days align to it as well).
@@ -135,20 +135,12 @@ def realised(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[s
     """Performance on labelled predictions; {} unless the labels are binary (0/1)."""
     if labels.size == 0 or not np.isin(labels, (0.0, 1.0)).all():
         return {}
-    try:  # TEMPORARY until numeric.cbpe is merged
-        from loopwise.numeric import cbpe
-    except ImportError:
-        return {}
     return _finite_fields(cbpe.realised_performance(labels, scores, threshold))
 
 
 def estimated(scores: np.ndarray, threshold: float) -> dict[str, float]:
     """CBPE: the expected performance if the scores are calibrated probabilities."""
     if scores.size == 0 or not ((scores >= 0) & (scores <= 1)).all():
-        return {}
-    try:  # TEMPORARY until numeric.cbpe is merged
-        from loopwise.numeric import cbpe
-    except ImportError:
         return {}
     return _finite_fields(cbpe.estimate_performance(scores, threshold))
 
