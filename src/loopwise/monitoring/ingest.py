@@ -12,13 +12,14 @@ monitor is recognised by its hash and not stored twice.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
@@ -52,6 +53,7 @@ FUTURE = timedelta(days=1)  # timestamps further ahead of the server's clock are
 LABEL_CHUNK = 1_000
 MAX_TEXT = {"prediction_id": 200, "prediction": 200}
 
+_CSV_COLUMN = re.compile(r"CSV column #(\d+)")
 _PREDICTION_COLUMNS = (
     "monitor_id",
     "batch_id",
@@ -97,6 +99,7 @@ def record_batches(path: Path, fmt: DataFormat, monitor: Monitor) -> Iterator[pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    names: list[str] = []
     try:
         if fmt is DataFormat.CSV:
             reader = pacsv.open_csv(
@@ -106,13 +109,30 @@ def record_batches(path: Path, fmt: DataFormat, monitor: Monitor) -> Iterator[pa
                     column_types=_csv_types(monitor), strings_can_be_null=True
                 ),
             )
+            names = reader.schema.names
             yield from reader
         elif fmt is DataFormat.PARQUET:
             yield from pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS)
         else:
             raise InvalidInput("send a batch as CSV or Parquet")
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidInput(f"cannot read the batch as {fmt.value}: {exc}") from exc
+        # pyarrow numbers CSV columns from 0; say which column by its name
+        if fmt is DataFormat.CSV and not names:
+            names = _header(path)
+        text = _CSV_COLUMN.sub(
+            lambda m: f"column {names[int(m[1])]!r}" if int(m[1]) < len(names) else m[0], str(exc)
+        )
+        raise InvalidInput(f"cannot read the batch as {fmt.value}: {text}") from exc
+
+
+def _header(path: Path) -> list[str]:
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, csv.Error):
+        return []
 
 
 def _moments(batch: pa.RecordBatch, name: str, now: datetime) -> np.ndarray:
@@ -138,7 +158,9 @@ def _moments(batch: pa.RecordBatch, name: str, now: datetime) -> np.ndarray:
         values = parsed.dt.tz_convert(None).to_numpy().astype("datetime64[us]")
     else:
         raise InvalidInput(f"{name}: use ISO 8601 text or a timestamp column, not {column.type}")
-    return np.where(np.isnat(values), default, values)
+    out: np.ndarray = np.array(values, dtype="datetime64[us]")  # a writable copy
+    out[np.isnat(out)] = default
+    return out
 
 
 def _check_text(values: np.ndarray, name: str, limit: int) -> None:
@@ -148,8 +170,8 @@ def _check_text(values: np.ndarray, name: str, limit: int) -> None:
 
 
 def _none_for_nan(values: np.ndarray) -> list[Any]:
-    out: list[Any] = np.where(np.isnan(values), None, values).tolist()
-    return out
+    out: list[Any] = values.astype(object).tolist()
+    return [None if v != v else v for v in out]  # NaN is the one value unequal to itself
 
 
 def _times(values: np.ndarray, sqlite: bool) -> list[Any]:
@@ -192,8 +214,8 @@ def _prediction_rows(
         arrays.floats(batch.column(r.latency_ms), r.latency_ms) if r.latency_ms in names else nan
     )
     if r.error in names and pa.types.is_boolean(batch.column(r.error).type):
-        flags = batch.column(r.error).to_numpy(zero_copy_only=False)
-        error = np.where(flags == True, "error", None)  # noqa: E712 (element-wise; nulls too)
+        flags = batch.column(r.error).to_pylist()
+        error = np.array(["error" if f else None for f in flags], dtype=object)
     elif r.error in names:
         error = arrays.texts(batch.column(r.error), r.error)
         error = np.array([e[:500] if e else None for e in error], dtype=object)
@@ -437,7 +459,7 @@ def log_profile(ctx: Context, project_key: str, name: str, body: ProfileBatchIn)
 def _apply_labels(
     ctx: Context, monitor_id: str, ids: Sequence[str], labels: Sequence[float]
 ) -> tuple[int, set[datetime]]:
-    table = PredictionRow.__table__
+    table = cast(Table, PredictionRow.__table__)
     now = ctx.clock.now()
     matched, windows = 0, set()
     latest = dict(zip(ids, labels, strict=True))  # a repeated id: the last label wins

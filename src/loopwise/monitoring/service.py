@@ -376,7 +376,7 @@ def _column_results(rows: Sequence[ColumnResultRow]) -> list[ColumnResult]:
         ColumnResult(
             column=r.column,
             kind=ColumnKind(r.kind),
-            test=r.test,  # type: ignore[arg-type]
+            test=drift.DriftTest(r.test),
             statistic=r.statistic,
             p_value=r.p_value,
             threshold=r.threshold,
