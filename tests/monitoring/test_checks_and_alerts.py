@@ -20,6 +20,7 @@ from loopwise.monitoring.models import (
     Status,
 )
 from loopwise.monitoring.schemas import MonitorCreate
+from loopwise.planning.cycles import service as cycles
 from loopwise.planning.items import service as items
 from loopwise.planning.items.models import ItemKind
 from loopwise.web.state import AppState
@@ -81,6 +82,10 @@ def test_drift_opens_one_alert_and_one_item_and_recovery_resolves(
         )
         # a new breach reuses the unfinished retraining item
         assert len(items.list_items(ctx, KEY, kind=ItemKind.RETRAINING)) == 1
+        # the cycle report (an hour later) counts the retraining filed while it ran
+        state.clock.advance(HOUR)  # type: ignore[attr-defined]
+        cycle = cycles.create_cycle(ctx, KEY, starts_on=START.date(), days=14)
+        assert cycles.report(ctx, KEY, cycle.number).retraining == (item.key,)
     assert any(isinstance(e, AlertResolved) and e.check is CheckKind.DATA_DRIFT for e in events)
     assert jobs.run_pending(state) == []  # nothing changed: nothing is checked again
 
