@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from monitoring_support import KEY, START, frame, write_batch
 
-from conftest import KEY, START, frame, write_batch
 from loopwise.monitoring import ingest, jobs, service
 from loopwise.monitoring.models import (
     AlertOpened,

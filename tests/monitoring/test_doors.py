@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from monitoring_support import KEY, START, frame, write_batch
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from conftest import KEY, START, frame, write_batch
 from loopwise import Client
 from loopwise.cli import app as cli_app
 from loopwise.core.errors import InvalidInput, NotFound

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from monitoring_support import KEY, START, frame, write_batch
 from sqlalchemy import func, select
 
-from conftest import KEY, START, frame, write_batch
 from loopwise.core.errors import InvalidInput
 from loopwise.monitoring import arrays, ingest, service
 from loopwise.monitoring.models import Monitor, Scope

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from monitoring_support import KEY, frame
 
-from conftest import KEY, frame
 from loopwise.core.errors import AlreadyExists, InvalidInput
 from loopwise.data import service as data
 from loopwise.monitoring import service

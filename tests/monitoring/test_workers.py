@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from monitoring_support import KEY, START, frame, write_batch
 from sqlalchemy import func, select
 
-from conftest import KEY, START, frame, write_batch
 from loopwise.app import build_state
 from loopwise.core.clock import FrozenClock
 from loopwise.core.settings import Settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from loopwise.monitoring.models import (
 from loopwise.monitoring.schemas import LabelsIn, MonitorCreate, MonitorUpdate, ProfileBatchIn
 from loopwise.web.deps import Caller, CallerDep
 
+log = logging.getLogger("loopwise.monitoring")
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 BASE = "/projects/{key}/monitors/{name}"
 
@@ -58,9 +60,14 @@ def update_monitor(key: str, name: str, body: MonitorUpdate, caller: CallerDep) 
 
 
 def _check_after_ingest(caller: Caller, monitor_id: str) -> None:
-    """Run the monitor's due checks now (settings.monitor_check_on_ingest)."""
-    if caller.state.settings.monitor_check_on_ingest:
+    """Run the monitor's due checks now (settings.monitor_check_on_ingest). The upload has
+    committed: a failure here is logged and left to the schedule or a worker."""
+    if not caller.state.settings.monitor_check_on_ingest:
+        return
+    try:
         jobs.run_pending(caller.state, monitor_id=monitor_id)
+    except Exception:
+        log.exception("checks after an upload to monitor %s failed", monitor_id)
 
 
 def _may_log(caller: Caller, key: str, name: str) -> None:

@@ -263,7 +263,12 @@ def _profile_reference(
                 kept += int(keep.sum())
             yield batch
 
-    profile = arrays.profile_of(counted(), specs)
+    import pyarrow as pa
+
+    try:
+        profile = arrays.profile_of(counted(), specs)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"cannot read the reference's data: {exc}") from exc
     performance: dict[str, float] = {}
     if labels:
         performance = evaluate.realised(np.concatenate(labels), np.concatenate(scores), threshold)
