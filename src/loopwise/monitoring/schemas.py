@@ -125,10 +125,3 @@ class LabelIn(StrictIn):
 
 class LabelsIn(StrictIn):
     labels: list[LabelIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class ResultsQuery(StrictIn):
-    scope: str = "window"
-    since: UTCDate | None = None
-    until: UTCDate | None = None
-    limit: Annotated[int, Field(ge=1, le=10_000)] = 500
