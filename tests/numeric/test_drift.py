@@ -309,3 +309,20 @@ def test_dataset_drift_is_the_share_of_drifted_columns() -> None:
     assert dataset_drift([_result(True)] * 3 + [_result(False)], share=0.75).drifted
     none = dataset_drift([])
     assert (none.columns, none.share, none.drifted) == (0, 0.0, False)
+
+
+@given(st.integers(0, 10_000), st.integers(1, 400))
+@settings(max_examples=30, deadline=None)
+def test_wasserstein_on_equal_sizes_is_scipys(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    u, v = np.round(rng.normal(size=n), 1), np.round(rng.exponential(size=n), 1)
+    assert wasserstein(u, v) == pytest.approx(stats.wasserstein_distance(u, v), abs=1e-12)
+
+
+def test_categorical_columns_may_come_as_pandas_arrays() -> None:
+    rng = np.random.default_rng(12)
+    cats = np.array(["a", "b", "c", None], dtype=object)
+    ref, cur = rng.choice(cats, size=3000), rng.choice(cats[1:], size=2000)
+    want = column_drift("c", ref, cur, CAT)
+    for convert in (pd.Series, lambda x: pd.Series(x, dtype="string[pyarrow]").array):
+        assert column_drift("c", convert(ref), convert(cur), CAT) == want

@@ -137,6 +137,14 @@ def test_numeric_value_counts_stop_past_the_cap() -> None:
     assert merge(a, b).columns["v"].counts is None  # 25 distinct values > DISCRETE
 
 
+def test_read_only_arrays_from_pandas_are_profiled() -> None:
+    frame_ = pd.DataFrame({"x": np.linspace(0, 1, 5000), "c": ["a", "b"] * 2500})
+    x = frame_["x"].to_numpy()
+    x.setflags(write=False)
+    p = profile_columns({"x": x, "c": frame_["c"].to_numpy()}, {"x": NUM, "c": CAT})
+    assert p.columns["x"].count == 5000 and p.columns["c"].counts == {"a": 2500, "b": 2500}
+
+
 def test_profile_input_is_checked() -> None:
     with pytest.raises(InvalidInput, match="same length"):
         profile_columns({"a": np.arange(3.0), "b": np.arange(4.0)}, {"a": NUM, "b": NUM})

@@ -53,7 +53,7 @@ from loopwise.numeric.drift import (
     ColumnKind,
     DriftResult,
     DriftTest,
-    category_codes,
+    category_counts,
     category_statistic,
     check_choice,
     column_drift,
@@ -121,7 +121,8 @@ def _numeric_profile(column: str, values: np.ndarray, k: int) -> ColumnProfile:
     if len(x) == 0:
         profile.counts = {}
         return profile
-    profile.sketch.update(x)
+    # DataSketches takes only writable arrays; pandas 3 hands out read-only ones
+    profile.sketch.update(x if x.flags.writeable else x.copy())
     profile.minimum, profile.maximum = float(x.min()), float(x.max())
     profile.mean = float(x.mean())
     profile.m2 = float(np.sum((x - profile.mean) ** 2))
@@ -133,8 +134,7 @@ def _numeric_profile(column: str, values: np.ndarray, k: int) -> ColumnProfile:
 
 
 def _categorical_profile(values: np.ndarray) -> ColumnProfile:
-    codes, keys = category_codes(values)
-    counts = np.bincount(codes[codes >= 0], minlength=len(keys))
+    keys, counts = category_counts(values)
     merged: dict[Key, int] = {}
     for key, c in zip(keys, counts, strict=True):
         merged[_key(key)] = merged.get(_key(key), 0) + int(c)
@@ -160,7 +160,7 @@ def profile_columns(
         if kind is ColumnKind.NUMERIC:
             profile.columns[name] = _numeric_profile(name, np.asarray(values), k)
         else:
-            profile.columns[name] = _categorical_profile(np.asarray(values))
+            profile.columns[name] = _categorical_profile(values)
     return profile
 
 
