@@ -33,8 +33,7 @@ def floats(column: pa.Array | pa.ChunkedArray, name: str = "") -> np.ndarray:
         out: np.ndarray = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InvalidInput(f"column {name!r} is not numeric: {exc}") from exc
-    # Arrow hands out read-only views of its buffers; the KLL sketch takes writable arrays
-    return out if out.flags.writeable else out.copy()
+    return out
 
 
 def texts(column: pa.Array | pa.ChunkedArray, name: str = "") -> np.ndarray:
