@@ -15,6 +15,7 @@ from typing import Any
 import loopwise.accounts
 import loopwise.data
 import loopwise.mlflow_compat
+import loopwise.monitoring
 import loopwise.planning
 import loopwise.projects
 import loopwise.registry
@@ -32,6 +33,7 @@ SLICES: tuple[Slice, ...] = (
     loopwise.planning.SLICE,
     loopwise.data.SLICE,
     loopwise.registry.SLICE,
+    loopwise.monitoring.SLICE,
     loopwise.mlflow_compat.SLICE,
 )
 

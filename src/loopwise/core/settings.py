@@ -65,6 +65,23 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the server re-checks hypothesis time-boxes (0 turns it off).",
     )
+    monitor_check_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server checks monitor windows whose data changed "
+        "(0 turns it off: run `loopwise worker` processes instead).",
+    )
+    monitor_check_on_ingest: bool = Field(
+        default=True,
+        description="Check a monitor's changed windows right after each batch or labels "
+        "upload, in the request (off: the schedule or the workers do it).",
+    )
+    monitor_lease_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        description="How long a worker holds a monitor window it is checking; a window "
+        "whose worker died is taken over after this.",
+    )
 
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         default="FULL",

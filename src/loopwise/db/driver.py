@@ -54,29 +54,36 @@ ROWS_PER_STATEMENT = 100
 
 
 @cache
-def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int, skip: bool = False) -> str:
     one = f"({', '.join('?' * len(columns))})"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+    return f"{sql} ON CONFLICT DO NOTHING" if skip else sql
 
 
 def insert_rows(
-    session: Session, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+    session: Session,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_conflicts: bool = False,
 ) -> None:
     """Append rows: multi-row ``VALUES`` statements of ROWS_PER_STATEMENT rows each, and
     ``executemany`` for the remainder. SQLite runs one statement of 100 rows about 30%
     faster than ``executemany`` over the same rows (one step, one statement reset), and
     every full chunk uses the same statement text, so the driver's statement cache keeps it
-    compiled."""
+    compiled. ``skip_conflicts``: a row colliding with a stored one on a unique key is
+    left out (``ON CONFLICT DO NOTHING``, on both backends) instead of failing."""
     full = len(rows) - len(rows) % ROWS_PER_STATEMENT
     if full:
-        chunk_sql = _insert_sql(table, columns, ROWS_PER_STATEMENT)
+        chunk_sql = _insert_sql(table, columns, ROWS_PER_STATEMENT, skip_conflicts)
         with _cursor(session, chunk_sql, rows) as (cursor, sql):
             for at in range(0, full, ROWS_PER_STATEMENT):
                 cursor.execute(
                     sql, [value for row in rows[at : at + ROWS_PER_STATEMENT] for value in row]
                 )
     if full < len(rows):
-        execute_many(session, _insert_sql(table, columns, 1), rows[full:])
+        execute_many(session, _insert_sql(table, columns, 1, skip_conflicts), rows[full:])
 
 
 def fetch_all(session: Session, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -24,7 +24,12 @@ def insert_missing(session: Session, entity: Any, values: dict[str, Any]) -> boo
     exists (perhaps committed a moment ago by a concurrent transaction)."""
     dialect = session.connection().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(entity).values(**values).on_conflict_do_nothing())
+    # preserve_rowcount: SQLAlchemy 2.1 reports -1 for an INSERT's rowcount on psycopg
+    # unless asked to keep the driver's count (which made every insert look refused there)
+    result = session.execute(
+        insert(entity).values(**values).on_conflict_do_nothing(),
+        execution_options={"preserve_rowcount": True},
+    )
     # SQLAlchemy types Session.execute as returning Result; for an INSERT it is a
     # CursorResult, which has rowcount
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -23,12 +23,14 @@ from loopwise.core.errors import InvalidInput, TooLarge
 from loopwise.web import errors
 
 # Routes that stream their body to disk (method, path pattern): tracking.api and
-# mlflow_compat.api upload_artifact, data.api upload_version, data.pages upload_dataset.
+# mlflow_compat.api upload_artifact, data.api upload_version, data.pages upload_dataset,
+# monitoring.api log_batch.
 STREAMED = (
     ("PUT", re.compile(r"/api/v1/runs/[^/]+/artifacts/")),
     ("PUT", re.compile(r"/api/2\.0/mlflow-artifacts/artifacts/")),
     ("POST", re.compile(r"/api/v1/projects/[^/]+/datasets/[^/]+/versions/?$")),
     ("POST", re.compile(r"/projects/[^/]+/datasets/?$")),
+    ("POST", re.compile(r"/api/v1/projects/[^/]+/monitors/[^/]+/batches/?$")),  # monitoring.api
 )
 MULTIPART_ROOM = 1024 * 1024  # form fields and part headers around an uploaded file
 

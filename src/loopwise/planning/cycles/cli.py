@@ -129,6 +129,7 @@ def _report_view(env: CliEnv, r: CycleReport) -> list[Any]:
                 ("Done", f"{len(r.done)}: {_keys(r.done)}"),
                 ("Killed", f"{len(r.killed)}: {_keys(r.killed)}"),
                 ("Carry-over", f"{len(r.carry_over)}: {_keys(r.carry_over)}"),
+                ("Retraining filed", f"{len(r.retraining)}: {_keys(r.retraining)}"),
             ]
         )
     ]

@@ -28,3 +28,6 @@ class CycleReport:
     killed: tuple[str, ...]
     carry_over: tuple[str, ...]
     hypotheses: tuple[tuple[str, str, Verdict], ...]  # (key, title, verdict) resolved in it
+    # retraining items filed during the cycle (monitoring alerts file them): the models
+    # that decayed while the cycle ran, whether or not the cycle planned the work
+    retraining: tuple[str, ...] = ()

@@ -19,6 +19,7 @@ from loopwise.planning.cycles.models import Cycle, CycleReport
 from loopwise.planning.cycles.tables import CycleItemRow, CycleRow
 from loopwise.planning.hypotheses.models import Verdict
 from loopwise.planning.items import service as planning
+from loopwise.planning.items.models import ItemKind
 from loopwise.planning.items.tables import WorkItemEventRow, WorkItemRow
 from loopwise.projects import service as projects
 
@@ -190,6 +191,16 @@ def report(ctx: Context, project_key: str, number: int) -> CycleReport:
         )
         .order_by(WorkItemEventRow.at)
     ).all()
+    retraining = ctx.session.scalars(
+        select(WorkItemRow.key)
+        .where(
+            WorkItemRow.project_id == row.project_id,
+            WorkItemRow.kind == ItemKind.RETRAINING.value,
+            WorkItemRow.created_at >= start,
+            WorkItemRow.created_at < end,
+        )
+        .order_by(WorkItemRow.number)
+    ).all()
     return CycleReport(
         cycle=cycle,
         planned=tuple(i.key for i in items),
@@ -197,6 +208,7 @@ def report(ctx: Context, project_key: str, number: int) -> CycleReport:
         killed=tuple(killed),
         carry_over=tuple(carry),
         hypotheses=tuple((r.key, r.title, Verdict(r.to_value)) for r in resolved),
+        retraining=tuple(retraining),
     )
 
 

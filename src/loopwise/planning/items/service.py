@@ -88,7 +88,11 @@ def record_event(
     )
 
 
-def add_item_row(ctx: Context, project_key: str, data: ItemCreate) -> WorkItemRow:
+def add_item_row(
+    ctx: Context, project_key: str, data: ItemCreate, *, system: bool = False
+) -> WorkItemRow:
+    """A new item; ``system`` when Loopwise itself files it (a monitoring alert's
+    retraining item): no user is recorded as its author."""
     project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
     number = projects.take_number(ctx, project.id, "item")
     columns = {c.key: c for c in columns_of(ctx, project.id)}
@@ -110,13 +114,13 @@ def add_item_row(ctx: Context, project_key: str, data: ItemCreate) -> WorkItemRo
         assignee_id=_assignee_id(ctx, data.assignee),
         estimate=data.estimate,
         labels=list(data.labels),
-        created_by=ctx.actor.user_id,
+        created_by=None if system else ctx.actor.user_id,
         created_at=now,
         updated_at=now,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    record_event(ctx, row.id, "created", None, row.status)
+    record_event(ctx, row.id, "created", None, row.status, system=system)
     return row
 
 
@@ -189,3 +193,13 @@ def count_items(ctx: Context, project_id: str) -> int:
         )
         or 0
     )
+
+
+def item_keys(ctx: Context, item_ids: set[str]) -> dict[str, str]:
+    """Item id -> key, for other slices that link to items (the caller checked access)."""
+    if not item_ids:
+        return {}
+    rows = ctx.session.execute(
+        select(WorkItemRow.id, WorkItemRow.key).where(WorkItemRow.id.in_(item_ids))
+    )
+    return {r.id: r.key for r in rows}
