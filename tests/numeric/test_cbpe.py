@@ -142,16 +142,17 @@ def test_the_calibration_test_raises_false_alarms_at_its_level() -> None:
 
 def test_the_domain_classifier_sees_a_shift_and_not_noise() -> None:
     rng = np.random.default_rng(40)
-    ref = rng.normal(size=(800, 4))
-    same = domain_classifier_drift(ref, rng.normal(size=(700, 4)))
+    ref = rng.normal(size=(600, 4))
+    same = domain_classifier_drift(ref, rng.normal(size=(500, 4)))
     assert same.test is DriftTest.DOMAIN_CLASSIFIER and same.column == "__dataset__"
-    assert abs(same.statistic - 0.5) < 0.05 and not same.drifted
+    assert abs(same.statistic - 0.5) < 0.06 and not same.drifted
     aucs = []
-    for shift in (0.25, 0.75, 1.5):
-        cur = rng.normal(size=(700, 4))
+    for shift in (0.5, 1.5):
+        cur = rng.normal(size=(500, 4))
         cur[:, 1] += shift
         aucs.append(domain_classifier_drift(ref, cur).statistic)
-    assert aucs == sorted(aucs) and aucs[-1] > 0.75
+    assert same.statistic < aucs[0] < aucs[1] and aucs[1] > 0.75
+    assert domain_classifier_drift(ref, cur).drifted
 
 
 def test_the_domain_classifier_takes_nan_and_refuses_bad_shapes() -> None:
