@@ -21,15 +21,14 @@ import os
 from typing import Any
 
 import pytest
+import schemathesis  # the test extra installs it: missing is a failure, not a skip
 from api_support import Seed
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 from starlette.testclient import TestClient
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
 
 pytestmark = [pytest.mark.store, pytest.mark.schemathesis]
 

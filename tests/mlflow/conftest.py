@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+import mlflow  # the test extra installs it: missing is a failure, not a skip
 from loopwise.core.settings import Settings
-
-mlflow = pytest.importorskip("mlflow")
 
 # mlflow's own import-time and runtime warnings are not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore")

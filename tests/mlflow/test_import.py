@@ -10,9 +10,7 @@ from fastapi import FastAPI
 
 from loopwise.mlflow_compat.importer import SOURCE_TAG, import_store
 from loopwise.tracking import service as tracking
-
-mlflow = pytest.importorskip("mlflow")
-from mlflow import MlflowClient  # noqa: E402
+from mlflow import MlflowClient
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -9,15 +9,13 @@ from pathlib import Path
 import httpx2 as httpx
 import pandas as pd
 import pytest
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
 
+import mlflow  # the test extra installs it: missing is a failure, not a skip
 from loopwise import Client
 from loopwise.core.clock import FrozenClock
-
-mlflow = pytest.importorskip("mlflow")
-from mlflow.entities import Metric, Param, RunTag  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-from mlflow import MlflowClient  # noqa: E402
+from mlflow import MlflowClient
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

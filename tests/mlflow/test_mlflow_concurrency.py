@@ -15,15 +15,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from mlflow.exceptions import MlflowException
 
 from loopwise import Client
 from loopwise.projects.tables import ProjectRow
 from loopwise.tracking.tables import ExperimentRow, RunRow
-
-mlflow = pytest.importorskip("mlflow")
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-from mlflow import MlflowClient  # noqa: E402
+from mlflow import MlflowClient
 
 pytestmark = [pytest.mark.store, pytest.mark.filterwarnings("ignore")]
 CLIENTS = 8
