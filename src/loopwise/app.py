@@ -135,6 +135,7 @@ def create_app(
         BodyLimit,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_artifact_bytes,
+        streamed=slices.streamed_routes(),
     )
     app.add_middleware(  # before the body is read: refuse foreign hosts and origins first
         security.Guard,

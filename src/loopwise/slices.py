@@ -93,6 +93,11 @@ def app_hooks() -> list[Callable[[Any], None]]:
     return list(_refs("app_hooks"))
 
 
+def streamed_routes() -> list[tuple[str, str]]:
+    """(method, path regex) of the routes that stream their body to disk."""
+    return [route for s in SLICES for route in s.streamed]
+
+
 def periodic() -> list[Periodic]:
     return [p for s in SLICES for p in s.periodic]
 

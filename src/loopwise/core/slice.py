@@ -43,6 +43,9 @@ class Slice:
     error_shapes: tuple[Ref, ...] = ()  # web.errors.ErrorShape for the slice's paths
     app_hooks: tuple[Ref, ...] = ()  # hook(app) once the routes are in (OpenAPI additions)
     periodic: tuple[Periodic, ...] = ()
+    # routes that stream their body to disk, (method, path regex): they get the upload
+    # limit (LOOPWISE_MAX_ARTIFACT_BYTES) instead of the body limit (web/body.py)
+    streamed: tuple[tuple[str, str], ...] = ()
     identity: Ref | None = None  # accounts: identity(db, clock) -> web.state.Identity
 
 

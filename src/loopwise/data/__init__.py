@@ -10,4 +10,8 @@ SLICE = Slice(
     cli=("loopwise.data.cli",),
     done_rules=(("dataset_cited", "loopwise.data.service:cites_a_dataset"),),
     run_panels=("loopwise.data.pages:run_panel",),
+    streamed=(  # api.upload_version, pages.upload_dataset
+        ("POST", r"/api/v1/projects/[^/]+/datasets/[^/]+/versions/?$"),
+        ("POST", r"/projects/[^/]+/datasets/?$"),
+    ),
 )

@@ -16,4 +16,5 @@ SLICE = Slice(
     cli=("loopwise.mlflow_compat.cli",),
     error_shapes=("loopwise.mlflow_compat.errors:SHAPE",),
     app_hooks=("loopwise.mlflow_compat.openapi:install",),
+    streamed=(("PUT", r"/api/2\.0/mlflow-artifacts/artifacts/"),),  # api.upload_artifact
 )

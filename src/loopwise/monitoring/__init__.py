@@ -9,6 +9,7 @@ SLICE = Slice(
     tables=("loopwise.monitoring.tables",),
     api=("loopwise.monitoring.api:router",),
     cli=("loopwise.monitoring.cli",),
+    streamed=(("POST", r"/api/v1/projects/[^/]+/monitors/[^/]+/batches/?$"),),  # api.log_batch
     periodic=(
         Periodic(
             name="monitor checks",

@@ -8,4 +8,5 @@ SLICE = Slice(
     api=("loopwise.tracking.api:router",),
     pages=("loopwise.tracking.pages:router",),
     cli=("loopwise.tracking.cli",),
+    streamed=(("PUT", r"/api/v1/runs/[^/]+/artifacts/"),),  # api.upload_artifact
 )

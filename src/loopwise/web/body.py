@@ -14,6 +14,7 @@ bodies, which no MLflow or SDK call sends.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,32 +23,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from loopwise.core.errors import InvalidInput, TooLarge
 from loopwise.web import errors
 
-# Routes that stream their body to disk (method, path pattern): tracking.api and
-# mlflow_compat.api upload_artifact, data.api upload_version, data.pages upload_dataset,
-# monitoring.api log_batch.
-STREAMED = (
-    ("PUT", re.compile(r"/api/v1/runs/[^/]+/artifacts/")),
-    ("PUT", re.compile(r"/api/2\.0/mlflow-artifacts/artifacts/")),
-    ("POST", re.compile(r"/api/v1/projects/[^/]+/datasets/[^/]+/versions/?$")),
-    ("POST", re.compile(r"/projects/[^/]+/datasets/?$")),
-    ("POST", re.compile(r"/api/v1/projects/[^/]+/monitors/[^/]+/batches/?$")),  # monitoring.api
-)
 MULTIPART_ROOM = 1024 * 1024  # form fields and part headers around an uploaded file
 
 
-def is_streamed(method: str, path: str) -> bool:
-    return any(method == m and pattern.match(path) for m, pattern in STREAMED)
-
-
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+    """``streamed``: (method, path regex) of the routes that stream their body to disk,
+    as the slices declare them (``Slice.streamed``)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        streamed: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.max_upload = max_upload_bytes + MULTIPART_ROOM
         self.always_fits = min(self.max_body, self.max_upload)
+        self.streamed = [(method, re.compile(pattern)) for method, pattern in streamed]
+
+    def is_streamed(self, method: str, path: str) -> bool:
+        return any(method == m and pattern.match(path) for m, pattern in self.streamed)
 
     def limit_for(self, scope: Scope) -> tuple[int, str]:
-        if is_streamed(scope["method"], scope["path"]):
+        if self.is_streamed(scope["method"], scope["path"]):
             return self.max_upload, "LOOPWISE_MAX_ARTIFACT_BYTES"
         return self.max_body, "LOOPWISE_MAX_BODY_BYTES"
 
