@@ -185,6 +185,27 @@ def list_items(
     return _items(ctx, monitor, rows)
 
 
+def recently_reviewed(
+    ctx: Context, project_key: str, name: str, *, limit: int = 20
+) -> list[ReviewItem]:
+    """Items with an answer or a skip, the most recently reviewed first."""
+    monitor = monitor_row(ctx, project_key, name, Role.VIEWER)
+    latest = (
+        select(ReviewRow.item_id, func.max(ReviewRow.id).label("last"))
+        .join(ReviewItemRow, ReviewItemRow.id == ReviewRow.item_id)
+        .where(ReviewItemRow.monitor_id == monitor.id)
+        .group_by(ReviewRow.item_id)
+        .subquery()
+    )
+    rows = ctx.session.scalars(
+        select(ReviewItemRow)
+        .join(latest, latest.c.item_id == ReviewItemRow.id)
+        .order_by(latest.c.last.desc())
+        .limit(limit)
+    ).all()
+    return _items(ctx, monitor, rows)
+
+
 def get_item(ctx: Context, project_key: str, name: str, item_id: int) -> ReviewItem:
     monitor = monitor_row(ctx, project_key, name, Role.VIEWER)
     return _items(ctx, monitor, [_item_row(ctx, monitor, item_id)])[0]

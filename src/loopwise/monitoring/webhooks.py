@@ -473,6 +473,18 @@ def record(ctx: Context, job: Job, outcome: Outcome, worker: str, at: datetime) 
     return True
 
 
+def release(ctx: Context, worker: str) -> int:
+    """Give back this worker's leases on deliveries (a clean shutdown)."""
+    from sqlalchemy import update
+
+    result = ctx.session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.lease_owner == worker)
+        .values(lease_owner=None, lease_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def deliver_due(state: AppState, *, worker: str | None = None, limit: int | None = None) -> int:
     """Send every due delivery (the server's schedule, ``loopwise worker``): claimed and
     stored in transactions of their own, sent with none open. Returns the attempts made."""
