@@ -58,9 +58,12 @@ def time_chart(
     breached: Sequence[datetime] = (),
     hourly: bool = False,
     unit: str = "",
+    zero: bool = True,
 ) -> TimeChart:
     """A line per series over the windows, the threshold as a dashed line, breached
-    windows as red dots. ``thresholds``: the threshold in force at each window."""
+    windows as red rings. ``thresholds``: the threshold in force at each window.
+    ``zero``: the y axis starts at 0 when no value is negative (shares, statistics,
+    latencies); off for values that live far from 0 (performance)."""
     moments = sorted({m for s in series for m, _ in s.points} | {m for m, _ in thresholds})
     values = [v for s in series for _, v in s.points]
     limits = [t for _, t in thresholds]
@@ -73,7 +76,7 @@ def time_chart(
     if not moments or not _finite(values):
         return TimeChart(title, None, legend, last, latest_threshold, 0, len(moments))
     low, high = padded(min(found), max(found))
-    if min(found) >= 0 and low < 0:
+    if min(found) >= 0 and (low < 0 or zero):
         low = 0.0
     ticks = nice_ticks(low, high, 5)
     left, right, top, bottom = LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM

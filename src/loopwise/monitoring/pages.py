@@ -306,6 +306,7 @@ def charts(monitor: Monitor, results: list[Result]) -> list[TimeChart]:
                 limits,
                 breached=breached,
                 hourly=hourly,
+                zero=False,
             )
         )
     for kind, unit in ((CheckKind.LATENCY, " ms"), (CheckKind.ERROR_RATE, "")):
@@ -385,7 +386,7 @@ def _monitor_page(
             "monitor": monitor,
             "url": monitor_url(project.key, monitor.name),
             "reference": reference,
-            "charts": charts(monitor, results),
+            "charts": charts(monitor, results) if results else [],
             "latest": latest,
             "windows": results[::-1][:48],
             "batches": batches,
