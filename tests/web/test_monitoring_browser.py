@@ -167,6 +167,10 @@ def test_drift_to_alert_to_board_and_review_with_keys(
     expect(page.locator("#latest-columns tbody tr")).to_have_count(5)  # 3 features, 2 predictions
     screenshot(page, "monitoring-04-monitor-alerts")
 
+    page.goto(f"{base}/projects/MON/monitors")
+    expect(page.locator('#monitors tr[data-monitor="churn"]')).to_contain_text("open")
+    screenshot(page, "monitoring-04b-monitors-list")
+    page.goto(f"{base}/projects/MON/monitors/churn")
     page.locator("#open-alerts a.item-link").first.click()
     expect(page.locator("h1")).to_be_visible()
     page.goto(f"{base}/projects/MON/board")

@@ -149,6 +149,7 @@ def _monitors_page(
             "checks": list(CheckKind),
             "metrics": list(Metric),
             "windows": list(Window),
+            "reference_names": dict(choices["references"]),
             "tests": ", ".join(t.value for t in DriftTest if t is not DriftTest.DOMAIN_CLASSIFIER),
             **choices,
         },
