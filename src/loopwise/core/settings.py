@@ -82,6 +82,29 @@ class Settings(BaseSettings):
         description="How long a worker holds a monitor window it is checking; a window "
         "whose worker died is taken over after this.",
     )
+    webhook_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often the server sends due webhook deliveries (0 turns it off: "
+        "run `loopwise worker` processes instead).",
+    )
+    webhook_max_attempts: int = Field(
+        default=6, ge=1, le=50, description="Attempts of a webhook delivery before it fails."
+    )
+    webhook_backoff_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        description="Wait after a webhook delivery's first failed attempt; it doubles after "
+        "each further one (at most a day).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one webhook attempt waits for an answer."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach the server at, for links in webhook messages "
+        "(default http://<host>:<port>).",
+    )
 
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         default="FULL",

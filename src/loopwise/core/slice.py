@@ -18,11 +18,15 @@ Ref = str  # "package.module:attribute", or "package.module" for a whole module
 @dataclass(frozen=True)
 class Periodic:
     """Work the server repeats while it runs: ``job(ctx) -> int`` (how much it changed),
-    called as the system user every ``every_setting`` seconds (a Settings field; 0 = off)."""
+    called as the system user every ``every_setting`` seconds (a Settings field; 0 = off).
+    With ``transaction=False`` the job is ``job(state) -> int`` and opens its own
+    transactions (work that waits on the network, such as sending webhooks, must not
+    hold one open)."""
 
     name: str
     job: Ref
     every_setting: str
+    transaction: bool = True
 
 
 @dataclass(frozen=True)

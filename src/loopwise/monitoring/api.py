@@ -59,7 +59,7 @@ def update_monitor(key: str, name: str, body: MonitorUpdate, caller: CallerDep) 
         return service.update_monitor(ctx, key, name, body)
 
 
-def _check_after_ingest(caller: Caller, monitor_id: str) -> None:
+def check_after_ingest(caller: Caller, monitor_id: str) -> None:
     """Run the monitor's due checks now (settings.monitor_check_on_ingest). The upload has
     committed: a failure here is logged and left to the schedule or a worker."""
     if not caller.state.settings.monitor_check_on_ingest:
@@ -79,7 +79,7 @@ def _log_file(caller: Caller, key: str, name: str, tmp: Path, fmt: DataFormat) -
     with caller.write() as ctx:
         batch = ingest.log_batch(ctx, key, name, tmp, fmt)
     if batch.created:
-        _check_after_ingest(caller, batch.monitor_id)
+        check_after_ingest(caller, batch.monitor_id)
     return batch
 
 
@@ -137,7 +137,7 @@ def log_profile(
     with caller.write() as ctx:
         batch = ingest.log_profile(ctx, key, name, body)
     if batch.created:
-        _check_after_ingest(caller, batch.monitor_id)
+        check_after_ingest(caller, batch.monitor_id)
     else:
         response.status_code = 200
     return batch
@@ -150,7 +150,7 @@ def log_labels(key: str, name: str, body: LabelsIn, caller: CallerDep) -> Labell
         done = ingest.log_labels(ctx, key, name, body)
         monitor_id = service.monitor_row(ctx, key, name, Role.VIEWER).id
     if done.windows:
-        _check_after_ingest(caller, monitor_id)
+        check_after_ingest(caller, monitor_id)
     return done
 
 

@@ -16,7 +16,8 @@ from rich.text import Text
 
 from loopwise.console import JsonOption, ProjectArg, env_of
 from loopwise.core.errors import InvalidInput
-from loopwise.monitoring import ingest, jobs, service
+from loopwise.monitoring import ingest, jobs, service, webhooks
+from loopwise.monitoring.cli_loop import review_app, webhook_app
 from loopwise.monitoring.models import (
     Alert,
     AlertState,
@@ -40,6 +41,9 @@ monitor_app = typer.Typer(
     help="Monitors: production data against a reference, drift, performance, alerts.",
     no_args_is_help=True,
 )
+
+monitor_app.add_typer(webhook_app)
+monitor_app.add_typer(review_app)
 
 NameArg = Annotated[str, typer.Argument(help="Monitor name, e.g. churn-prod.")]
 FileArg = Annotated[
@@ -392,8 +396,9 @@ def worker(
         float, typer.Option(min=0.1, help="Seconds between looks when nothing is due.")
     ] = 5.0,
 ) -> None:
-    """Run monitor checks for a server: claims due windows (several workers may share one
-    PostgreSQL database; each window is checked once per change). Ctrl+C stops."""
+    """Run monitor checks and send webhook deliveries for a server: claims due windows and
+    deliveries (several workers may share one PostgreSQL database; each window is checked
+    once per change, each delivery attempt made once). Ctrl+C stops."""
     env = env_of(ctx)
     state = env.state()
     name = jobs.worker_name()
@@ -403,10 +408,14 @@ def worker(
             done = jobs.run_pending(state, worker=name)
             if done:
                 env.note(f"{len(done)} window(s) checked")
-            if once and not done:
+            sent = webhooks.deliver_due(state, worker=name)
+            if sent:
+                env.note(f"{sent} webhook attempt(s) made")
+            if once and not done and not sent:
                 return
-            if not done:
+            if not done and not sent:
                 time.sleep(interval)
     except KeyboardInterrupt:
         with state.context(state.ensure_local_actor(), write=True) as c:
             jobs.release(c, name)
+            webhooks.release(c, name)

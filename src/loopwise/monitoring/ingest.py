@@ -29,8 +29,8 @@ from loopwise.data import io as data_io
 from loopwise.data.models import DataFormat
 from loopwise.db import driver
 from loopwise.db.insert import insert_missing
-from loopwise.monitoring import arrays, checks, evaluate
-from loopwise.monitoring.models import Batch, Labelled, Monitor
+from loopwise.monitoring import arrays, checks, evaluate, queue
+from loopwise.monitoring.models import Batch, Labelled, Monitor, ReviewSettings
 from loopwise.monitoring.schemas import LabelsIn, ProfileBatchIn
 from loopwise.monitoring.service import monitor_row, to_batch, to_monitor
 from loopwise.monitoring.tables import (
@@ -380,6 +380,8 @@ def log_batch(
     profiles: dict[np.datetime64, sketch.Profile] = {}
     counts: dict[np.datetime64, int] = {}
     sent = 0
+    review = queue.settings_of(ctx, row.id)
+    features = {s.name for s in monitor.columns}
     for chunk in record_batches(path, fmt, monitor):
         if chunk.num_rows == 0:
             continue
@@ -415,7 +417,43 @@ def log_batch(
                 skip_conflicts=True,
             )
             sent += len(rows)
+            if review.enabled and r.prediction_id in names:
+                _enqueue(ctx, monitor, review, chunk, moments, columns, features)
     return _finish_batch(ctx, row, monitor, batch, profiles, counts, sent)
+
+
+def _enqueue(
+    ctx: Context,
+    monitor: Monitor,
+    review: ReviewSettings,
+    chunk: pa.RecordBatch,
+    moments: np.ndarray,
+    columns: dict[str, np.ndarray],
+    features: set[str],
+) -> None:
+    """The chunk's predictions chosen for human review (``monitoring.queue``)."""
+    r, n = monitor.roles, chunk.num_rows
+    names = set(chunk.schema.names)
+    nan = np.full(n, np.nan)
+
+    def numbers(name: str) -> np.ndarray:
+        return arrays.floats(chunk.column(name), name) if name in names else nan
+
+    queue.enqueue(
+        ctx,
+        monitor.id,
+        review,
+        ids=arrays.texts(chunk.column(r.prediction_id), r.prediction_id),
+        scores=numbers(r.score),
+        predictions=(
+            arrays.texts(chunk.column(r.prediction), r.prediction)
+            if r.prediction in names
+            else np.full(n, None, dtype=object)
+        ),
+        labels=numbers(r.label),
+        moments=moments,
+        features={k: v for k, v in columns.items() if k in features},
+    )
 
 
 def log_profile(ctx: Context, project_key: str, name: str, body: ProfileBatchIn) -> Batch:

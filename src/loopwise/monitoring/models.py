@@ -273,3 +273,132 @@ class AlertResolved:
     project_key: str
     check: CheckKind
     result_id: str
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+class WebhookEvent(StrEnum):
+    ALERT_OPENED = "alert_opened"
+    ALERT_RESOLVED = "alert_resolved"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt
+    DELIVERED = "delivered"  # a 2xx answer
+    FAILED = "failed"  # no 2xx answer after the last attempt
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """An endpoint of a project that receives its monitoring alerts. The secret that signs
+    each delivery is shown once, when the webhook is created."""
+
+    id: str
+    project_key: str
+    name: str
+    url: str
+    events: tuple[WebhookEvent, ...]
+    active: bool
+    created_at: datetime
+    secret_hint: str  # the secret's last 4 characters, to tell secrets apart
+
+
+@dataclass(frozen=True)
+class WebhookCreated:
+    webhook: Webhook
+    secret: str  # shown this once; the receiver verifies signatures with it
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    at: datetime
+    status_code: int | None  # None: no answer (refused, timed out)
+    error: str
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    webhook_id: str
+    event: WebhookEvent
+    alert_id: str | None
+    state: DeliveryState
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None  # None once delivered or failed
+    delivered_at: datetime | None
+    body: str  # the exact JSON sent (signed as is)
+    log: tuple[Attempt, ...] = ()
+
+
+# --- the human review queue -------------------------------------------------------------
+
+
+class ReviewReason(StrEnum):
+    LOW_CONFIDENCE = "low_confidence"
+    SAMPLED = "sampled"
+
+
+class ReviewAction(StrEnum):
+    CONFIRM = "confirm"  # the model's answer was right
+    CORRECT = "correct"  # the reviewer gave another label
+    SKIP = "skip"  # not this one, not by this reviewer
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """Which of a monitor's predictions go to the review queue, decided at ingest: those
+    whose confidence (max(score, 1 - score)) is below ``confidence_below``, and a share
+    ``sample_rate`` of the others, chosen by a seeded hash of the prediction id (the same
+    id is always chosen or not)."""
+
+    enabled: bool = False
+    confidence_below: float | None = None  # 0.5..1; None: no confidence rule
+    sample_rate: float = 0.0  # 0..1
+    seed: int = 0
+    classes: tuple[int, ...] = (0, 1)  # the answers offered (keys 0..9)
+    reviews_per_item: int = 1  # 2: each item waits for a second reviewer (agreement)
+
+
+@dataclass(frozen=True)
+class ReviewVote:
+    reviewer: str  # username
+    action: ReviewAction
+    label: int | None  # None for a skip
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: int
+    monitor_id: str
+    prediction_id: str
+    at: datetime
+    prediction: str | None
+    score: float | None
+    model_label: int | None  # the model's class: its prediction, else score >= threshold
+    confidence: float | None
+    reason: ReviewReason
+    features: dict[str, JsonFloat | str | bool | None]
+    label: float | None  # the label stored for the prediction now
+    votes: tuple[ReviewVote, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    waiting: int  # items that still need a review
+    reviewed: int  # items with every review they need
+    double_reviewed: int  # items with two reviews
+    corrections: int  # reviewed items whose label differs from the model's answer
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Cohen's kappa between first and second reviews of the items reviewed twice."""
+
+    items: int
+    observed: JsonFloat | None  # share of items where both reviewers agree
+    kappa: JsonFloat | None  # None with fewer than 2 items, or no variation at all

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from loopwise.core.limits import MAX_BATCH, shallow
 from loopwise.core.types import Name, StrictIn, Text, UTCDate
-from loopwise.monitoring.models import CheckKind, Metric, Severity, Window
+from loopwise.monitoring.models import CheckKind, Metric, Severity, WebhookEvent, Window
 from loopwise.numeric.drift import DriftTest
 
 Column = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
@@ -125,3 +125,96 @@ class LabelIn(StrictIn):
 
 class LabelsIn(StrictIn):
     labels: list[LabelIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host; anything else (file:, ftp:, javascript:,
+    relative paths) is refused."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("use an http:// or https:// URL with a host")
+    if any(c in value for c in "\r\n\t "):
+        raise ValueError("a URL has no spaces or line breaks")
+    return value
+
+
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(_http_url),
+]
+Secret = Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=200)]
+
+
+class WebhookCreate(StrictIn):
+    name: Name
+    url: Url = Field(description="Where alerts are POSTed (http or https).")
+    secret: Secret | None = Field(
+        default=None,
+        description="The HMAC-SHA256 key of the signatures; default a new random one. "
+        "Shown once in the answer, never again.",
+    )
+    events: list[WebhookEvent] = Field(
+        default_factory=lambda: list(WebhookEvent), min_length=1, max_length=len(WebhookEvent)
+    )
+
+
+class WebhookUpdate(StrictIn):
+    url: Url | None = None
+    active: bool | None = None
+
+
+# --- the review queue -------------------------------------------------------------------
+
+
+class ReviewSettingsIn(StrictIn):
+    enabled: bool = True
+    confidence_below: Annotated[float, Field(ge=0.5, le=1, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="Predictions whose confidence max(score, 1 - score) is below this go "
+        "to the queue (0.6: scores between 0.4 and 0.6).",
+    )
+    sample_rate: Unit = Field(
+        default=0.0, description="Share of the other predictions sampled into the queue."
+    )
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    classes: list[Annotated[int, Field(ge=0, le=9)]] = Field(
+        default_factory=lambda: [0, 1],
+        min_length=2,
+        max_length=10,
+        description="The labels a reviewer may give (0..9, one key each).",
+    )
+    reviews_per_item: Annotated[int, Field(ge=1, le=2)] = Field(
+        default=1, description="2: every item waits for a second reviewer (agreement)."
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ReviewSettingsIn:
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError("each class may appear once")
+        self.classes = sorted(self.classes)
+        return self
+
+
+class ReviewIn(StrictIn):
+    """An answer (``label``) or a skip."""
+
+    label: Annotated[int, Field(ge=0, le=9)] | None = None
+    skip: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> ReviewIn:
+        if (self.label is None) == (not self.skip):
+            raise ValueError("give a label or skip (one of the two)")
+        return self
+
+
+class ExportIn(StrictIn):
+    dataset: Name | None = Field(
+        default=None, description="Dataset to add the version to; default <monitor>-reviews."
+    )

@@ -256,3 +256,123 @@ class AlertRow(Base):
         ForeignKey("monitor_results.id", ondelete="SET NULL")
     )
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+class WebhookRow(Base):
+    """A project's endpoint for monitoring alerts. ``secret`` signs each delivery, so it is
+    kept (it is shown once, at creation, and never sent back by any door)."""
+
+    __tablename__ = "monitor_webhooks"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    """One event to send to one webhook: the outbox, written inside the transaction that
+    opened or resolved the alert, and the queue of the deliveries (claimed like windows)."""
+
+    __tablename__ = "monitor_webhook_deliveries"
+    __table_args__ = (Index("ix_monitor_webhook_deliveries_due", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(
+        ForeignKey("monitor_webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(30))
+    alert_id: Mapped[str | None] = mapped_column(
+        ForeignKey("monitor_alerts.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class AttemptRow(Base):
+    """Every try of a delivery: the delivery log."""
+
+    __tablename__ = "monitor_webhook_attempts"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("monitor_webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+
+# --- the human review queue -------------------------------------------------------------
+
+
+class ReviewSettingsRow(Base):
+    __tablename__ = "monitor_review_settings"
+
+    monitor_id: Mapped[str] = mapped_column(
+        ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    confidence_below: Mapped[float | None] = mapped_column(Float)
+    sample_rate: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    classes: Mapped[list[int]] = mapped_column(JSON)
+    reviews_per_item: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class ReviewItemRow(Base):
+    """A logged prediction chosen for human review at ingest, with the feature values a
+    reviewer sees and an export writes. ``label_before``: the prediction's label when it
+    entered the queue (an undo of every review restores it)."""
+
+    __tablename__ = "monitor_review_items"
+    __table_args__ = (
+        UniqueConstraint("monitor_id", "prediction_id"),
+        Index("ix_monitor_review_items_queue", "monitor_id", "reviews", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    monitor_id: Mapped[str] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
+    prediction_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    prediction: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(20))
+    features: Mapped[dict[str, Any]] = mapped_column(JSON)
+    label_before: Mapped[float | None] = mapped_column(Float)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)  # answers given (not skips)
+    entered_at: Mapped[datetime]
+
+
+class ReviewRow(Base):
+    """One reviewer's answer (or skip) on one item; one per item and reviewer."""
+
+    __tablename__ = "monitor_reviews"
+    __table_args__ = (UniqueConstraint("item_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("monitor_review_items.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))
+    label: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]

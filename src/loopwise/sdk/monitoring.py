@@ -1,5 +1,6 @@
 """SDK methods for monitoring: monitors, batches (files, DataFrames, Arrow; or only their
-profile, computed here), late labels, results and alerts."""
+profile, computed here), late labels, results and alerts, webhooks and their deliveries,
+the human review queue."""
 
 from __future__ import annotations
 
@@ -10,7 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from loopwise.core.limits import MAX_BATCH
-from loopwise.monitoring.models import Alert, Batch, Labelled, Monitor, Result
+from loopwise.data.models import DatasetVersion
+from loopwise.monitoring.models import (
+    Agreement,
+    Alert,
+    Batch,
+    Delivery,
+    Labelled,
+    Monitor,
+    Result,
+    ReviewItem,
+    ReviewSettings,
+    Webhook,
+    WebhookCreated,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -179,3 +193,91 @@ class MonitoringMethods:
         params = {k: v for k, v in (("state", state), ("monitor", monitor)) if v is not None}
         data = self._request("GET", f"/api/v1/projects/{project}/alerts", params=params)
         return self._parse(list[Alert], data)
+
+    # --- webhooks -----------------------------------------------------------------------
+
+    def create_webhook(
+        self,
+        project: str,
+        name: str,
+        url: str,
+        *,
+        secret: str | None = None,
+        events: list[str] | None = None,
+    ) -> WebhookCreated:
+        """A webhook for the project's monitoring alerts; the answer holds the signing
+        secret, this once."""
+        body: dict[str, Any] = {"name": name, "url": url, "secret": secret}
+        if events is not None:
+            body["events"] = events
+        data = self._request("POST", f"/api/v1/projects/{project}/webhooks", json=body)
+        return self._parse(WebhookCreated, data)
+
+    def list_webhooks(self, project: str) -> list[Webhook]:
+        data = self._request("GET", f"/api/v1/projects/{project}/webhooks")
+        return self._parse(list[Webhook], data)
+
+    def webhook_deliveries(
+        self, project: str, webhook_id: str, *, limit: int = 100
+    ) -> list[Delivery]:
+        """Deliveries newest first, each with its attempts (status code, error, duration)."""
+        data = self._request(
+            "GET",
+            f"/api/v1/projects/{project}/webhooks/{webhook_id}/deliveries",
+            params={"limit": limit},
+        )
+        return self._parse(list[Delivery], data)
+
+    # --- the review queue ---------------------------------------------------------------
+
+    def set_review_settings(self, project: str, name: str, **fields: Any) -> ReviewSettings:
+        """``fields``: enabled, confidence_below, sample_rate, seed, classes,
+        reviews_per_item (``monitoring.schemas.ReviewSettingsIn``)."""
+        data = self._request(
+            "PUT", f"/api/v1/projects/{project}/monitors/{name}/review/settings", json=fields
+        )
+        return self._parse(ReviewSettings, data)
+
+    def review_items(
+        self, project: str, name: str, *, state: str = "waiting", limit: int = 100
+    ) -> list[ReviewItem]:
+        """Items newest first: ``waiting``, ``reviewed`` or ``all``."""
+        data = self._request(
+            "GET",
+            f"/api/v1/projects/{project}/monitors/{name}/review/items",
+            params={"state": state, "limit": limit},
+        )
+        return self._parse(list[ReviewItem], data)
+
+    def next_review_item(self, project: str, name: str) -> ReviewItem | None:
+        data = self._request("GET", f"/api/v1/projects/{project}/monitors/{name}/review/next")
+        return None if data is None else self._parse(ReviewItem, data)
+
+    def review(
+        self, project: str, name: str, item_id: int, label: int | None = None, *, skip: bool = False
+    ) -> ReviewItem:
+        """Answer an item with a label (it becomes the prediction's label), or skip it."""
+        data = self._request(
+            "POST",
+            f"/api/v1/projects/{project}/monitors/{name}/review/items/{item_id}",
+            json={"label": label, "skip": skip},
+        )
+        return self._parse(ReviewItem, data)
+
+    def undo_review(self, project: str, name: str) -> ReviewItem | None:
+        data = self._request("POST", f"/api/v1/projects/{project}/monitors/{name}/review/undo")
+        return None if data is None else self._parse(ReviewItem, data)
+
+    def review_agreement(self, project: str, name: str) -> Agreement:
+        """Cohen's kappa between first and second answers of the items answered twice."""
+        data = self._request("GET", f"/api/v1/projects/{project}/monitors/{name}/review/agreement")
+        return self._parse(Agreement, data)
+
+    def export_reviews(self, project: str, name: str, dataset: str | None = None) -> DatasetVersion:
+        """The reviewed predictions with their labels as a new dataset version."""
+        data = self._request(
+            "POST",
+            f"/api/v1/projects/{project}/monitors/{name}/review/export",
+            json={"dataset": dataset},
+        )
+        return self._parse(DatasetVersion, data)
