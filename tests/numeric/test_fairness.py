@@ -233,6 +233,26 @@ def test_the_four_fifths_rule_is_exact_at_the_boundary() -> None:
         p = np.r_[np.arange(100) < selected_a, np.arange(100) < 50].astype(int)
         assert audit(y, p, {"g": g}, bootstrap=0).four_fifths_rule is passes
     assert audit(y, np.zeros(200, int), {"g": g}, bootstrap=0).four_fifths_rule is None
+    # 20/30 against 50/60 is exactly 4/5, below 0.8 in floating point
+    g = np.repeat(np.array(["A", "B"], dtype=object), [30, 60])
+    p = np.r_[np.arange(30) < 20, np.arange(60) < 50].astype(int)
+    exact = audit(np.zeros(90, int), p, {"g": g}, bootstrap=0)
+    assert exact.four_fifths_rule is True
+    assert exact.measure("demographic_parity_ratio").value == pytest.approx(0.8)
+    assert demographic_parity_ratio(np.zeros(90, int), p, sensitive_features=g) < 0.8
+
+
+def test_equalized_odds_needs_both_parts_where_fairlearn_looks_at_the_order() -> None:
+    g = np.repeat(np.array(["A", "B"], dtype=object), 50)
+    y = np.tile([0, 1], 50)
+    hit = np.r_[np.arange(50) % 4 == 1, np.arange(50) % 2 == 1].astype(int)
+    no_false_positives = hit * y  # every FPR is 0: the FPR ratio is 0/0
+    no_true_positives = np.r_[np.arange(50) % 4 == 0, np.arange(50) % 2 == 0] * (1 - y)
+    for p, fairlearn_defined in ((no_false_positives, True), (no_true_positives, False)):
+        theirs = equalized_odds_ratio(y, p, sensitive_features=g)
+        assert np.isnan(theirs) is not fairlearn_defined  # Python min over [TPR, FPR]
+        ours = audit(y, p, {"g": g}, bootstrap=0, min_group_size=1)
+        assert ours.measure("equalized_odds_ratio").value is None
 
 
 # ---------------------------------------------------------------------------- bootstrap
