@@ -564,102 +564,29 @@ def audit(
     if not sensitive:
         raise InvalidInput("give at least one sensitive feature")
     features = tuple(sensitive)
-    coded = [_factorize(f, sensitive[f], n) for f in features]
-
-    # one code per observed combination of the features (the cells), in sorted order
-    combined = coded[0][0]
-    for codes, labels in coded[1:]:
-        combined, _ = pd.factorize(combined * len(labels) + codes, sort=True)
-        if combined.max() >= MAX_CELLS:
-            raise InvalidInput(
-                f"the sensitive features make more than {MAX_CELLS} groups together; "
-                "audit fewer features or bin them"
-            )
-    cell = np.asarray(combined, dtype=np.int64)
-    n_cells = int(cell.max()) + 1
-    cell_codes = np.zeros((n_cells, len(features)), dtype=np.int64)
-    for j, (codes, _) in enumerate(coded):
-        cell_codes[cell, j] = codes
-    counts = np.bincount(cell * 4 + 2 * y + p, minlength=n_cells * 4).reshape(n_cells, 4)
-    counts = counts.astype(np.int64)
-
-    groupings = _groupings(features, [lab for _, lab in coded], cell_codes, intersections)
-    point = counts[None].astype(np.float64)
-    tables = [g.table(point)[0].astype(np.int64) for g in groupings]
+    labels, cell_codes, counts = _cells(features, sensitive, y, p)
+    groupings = _groupings(features, labels, cell_codes, intersections)
+    tables = [g.table(counts[None].astype(np.float64))[0].astype(np.int64) for g in groupings]
     taking_part = [
         {rate: _denominator(t.astype(np.float64), rate) >= min_group_size for rate in _USED}
         for t in tables
     ]
-    points = [
-        _measures(t[None].astype(np.float64), part)
-        for t, part in zip(tables, taking_part, strict=True)
-    ]
-
-    samples: list[dict[str, list[Floats]]] = [{m.name: [] for m in _MEASURES} for _ in groupings]
-    if bootstrap:
-        rng = np.random.default_rng(seed)
-        shares = counts.ravel() / n
-        chunk = max(1, _CHUNK // shares.size)
-        for start in range(0, bootstrap, chunk):
-            draws = rng.multinomial(n, shares, size=min(chunk, bootstrap - start))
-            replicate = draws.reshape(-1, n_cells, 4).astype(np.float64)
-            for j, g in enumerate(groupings):
-                for name, v in _measures(g.table(replicate), taking_part[j]).items():
-                    samples[j][name].append(v.value)
-    stacked = [{k: np.concatenate(v) if v else np.empty(0) for k, v in s.items()} for s in samples]
+    samples = _replicates(counts, groupings, taking_part, bootstrap, seed)
 
     warnings: list[str] = []
     comparisons = []
-    for j, g in enumerate(groupings):
-        warnings += _exclusions(g, tables[j], min_group_size)
-        compared = taking_part[j]["selection_rate"]
-        if compared.sum() < 2:
-            warnings.append(
-                f"over '{g.name}' fewer than two groups have {min_group_size} rows or more: "
-                "no between-group measures"
-            )
-        measures = []
-        for m in _MEASURES:
-            v = points[j][m.name]
-            value = _number(v.value[0])
-            low, high = _interval(stacked[j][m.name], confidence) if bootstrap else (None, None)
-            if value is not None and bootstrap and low is None:
-                warnings.append(
-                    f"{m.name} over '{g.name}': no interval, undefined in more than half "
-                    "of the bootstrap replicates"
-                )
-            lo_i, hi_i = int(v.lowest[0]), int(v.highest[0])
-            measures.append(
-                Measure(
-                    name=m.name,
-                    value=value,
-                    low=low,
-                    high=high,
-                    grouping=g.name,
-                    lowest=g.names[lo_i] if value is not None and lo_i >= 0 else None,
-                    highest=g.names[hi_i] if value is not None and hi_i >= 0 else None,
-                    groups=int(v.groups[0]),
-                )
-            )
-        comparisons.append(
-            Comparison(
-                grouping=g.name,
-                features=g.features,
-                groups=tuple(nm for nm, ok in zip(g.names, compared, strict=True) if ok),
-                excluded=tuple(nm for nm, ok in zip(g.names, compared, strict=True) if not ok),
-                measures=tuple(measures),
-                four_fifths_rule=_four_fifths(tables[j], compared),
-            )
-        )
-
+    for g, table, part, replicates in zip(groupings, tables, taking_part, samples, strict=True):
+        comparison, lines = _comparison(g, table, part, replicates, min_group_size, confidence)
+        comparisons.append(comparison)
+        warnings += lines
     headline = [
-        _headline(m, comparisons, [s[m.name] for s in stacked], bootstrap, confidence)
+        _headline(m, comparisons, [s[m.name] for s in samples], bootstrap, confidence)
         for m in _MEASURES
     ]
     verdicts = [c.four_fifths_rule for c in comparisons if c.four_fifths_rule is not None]
     groups = tuple(
-        _group_metrics(name, g.name, vals, tables[j][i], min_group_size)
-        for j, g in enumerate(groupings)
+        _group_metrics(name, g.name, vals, table[i], min_group_size)
+        for g, table in zip(groupings, tables, strict=True)
         for i, (name, vals) in enumerate(zip(g.names, g.values, strict=True))
     )
     return FairnessAudit(
@@ -676,6 +603,103 @@ def audit(
         four_fifths_rule=all(verdicts) if verdicts else None,
         warnings=tuple(warnings),
     )
+
+
+def _cells(
+    features: Sequence[str], sensitive: Mapping[str, ArrayLike], y: Ints, p: Ints
+) -> tuple[list[list[str]], Ints, Ints]:
+    """The cells: one per observed combination of the features' values, in sorted order.
+    Returns each feature's value labels, each cell's code on each feature (cells x
+    features) and the confusion counts per cell (cells x 4)."""
+    n = len(y)
+    coded = [_factorize(f, sensitive[f], n) for f in features]
+    combined = coded[0][0]
+    for codes, labels in coded[1:]:
+        combined, _ = pd.factorize(combined * len(labels) + codes, sort=True)
+        if combined.max() >= MAX_CELLS:
+            raise InvalidInput(
+                f"the sensitive features make more than {MAX_CELLS} groups together; "
+                "audit fewer features or bin them"
+            )
+    cell = np.asarray(combined, dtype=np.int64)
+    n_cells = int(cell.max()) + 1
+    cell_codes = np.zeros((n_cells, len(features)), dtype=np.int64)
+    for j, (codes, _) in enumerate(coded):
+        cell_codes[cell, j] = codes
+    counts = np.bincount(cell * 4 + 2 * y + p, minlength=n_cells * 4).reshape(n_cells, 4)
+    return [labels for _, labels in coded], cell_codes, counts.astype(np.int64)
+
+
+def _replicates(
+    counts: Ints,
+    groupings: Sequence[_Grouping],
+    taking_part: Sequence[Mapping[str, Mask]],
+    bootstrap: int,
+    seed: int,
+) -> list[dict[str, Floats]]:
+    """Each grouping's measures in each bootstrap replicate: the cell counts of a row
+    resample are multinomial(n, counts / n) (see the module docstring)."""
+    chunks: list[dict[str, list[Floats]]] = [{m.name: [] for m in _MEASURES} for _ in groupings]
+    if bootstrap:
+        n, (n_cells, _) = int(counts.sum()), counts.shape
+        rng = np.random.default_rng(seed)
+        shares = counts.ravel() / n
+        size = max(1, _CHUNK // shares.size)
+        for start in range(0, bootstrap, size):
+            draws = rng.multinomial(n, shares, size=min(size, bootstrap - start))
+            replicate = draws.reshape(-1, n_cells, 4).astype(np.float64)
+            for g, part, out in zip(groupings, taking_part, chunks, strict=True):
+                for name, v in _measures(g.table(replicate), part).items():
+                    out[name].append(v.value)
+    return [{k: np.concatenate(v) if v else np.empty(0) for k, v in out.items()} for out in chunks]
+
+
+def _comparison(
+    g: _Grouping,
+    table: Ints,
+    taking_part: Mapping[str, Mask],
+    replicates: Mapping[str, Floats],
+    min_size: int,
+    confidence: float,
+) -> tuple[Comparison, list[str]]:
+    warnings = _exclusions(g, table, min_size)
+    compared = taking_part["selection_rate"]
+    if compared.sum() < 2:
+        warnings.append(
+            f"over '{g.name}' fewer than two groups have {min_size} rows or more: "
+            "no between-group measures"
+        )
+    measures = []
+    for name, v in _measures(table[None].astype(np.float64), taking_part).items():
+        value = _number(v.value[0])
+        low, high = _interval(replicates[name], confidence)
+        if value is not None and len(replicates[name]) and low is None:
+            warnings.append(
+                f"{name} over '{g.name}': no interval, undefined in more than half "
+                "of the bootstrap replicates"
+            )
+        lo_i, hi_i = int(v.lowest[0]), int(v.highest[0])
+        measures.append(
+            Measure(
+                name=name,
+                value=value,
+                low=low,
+                high=high,
+                grouping=g.name,
+                lowest=g.names[lo_i] if value is not None and lo_i >= 0 else None,
+                highest=g.names[hi_i] if value is not None and hi_i >= 0 else None,
+                groups=int(v.groups[0]),
+            )
+        )
+    comparison = Comparison(
+        grouping=g.name,
+        features=g.features,
+        groups=tuple(nm for nm, ok in zip(g.names, compared, strict=True) if ok),
+        excluded=tuple(nm for nm, ok in zip(g.names, compared, strict=True) if not ok),
+        measures=tuple(measures),
+        four_fifths_rule=_four_fifths(table, compared),
+    )
+    return comparison, warnings
 
 
 def _headline(
