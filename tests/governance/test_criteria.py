@@ -82,6 +82,7 @@ def look(path: str) -> Value | Missing:
         ("eval.auc >= 0.7", M, ["eval.auc has no recorded value"]),
         ("eval.auc >= charter.auc", M, ["eval.auc and charter.auc have no recorded value"]),
         ("exists eval.auc", F, ["eval.auc has no recorded value"]),
+        ("eval.auc != eval.auc", M, ["eval.auc has no recorded value"]),
         ("exists eval.recall", P, ["eval.recall is recorded (= 0.91)"]),
         (
             "0.8 <= fairness.demographic_parity_ratio",

@@ -607,7 +607,7 @@ def _judge_hypothesis(leaf: HypothesisIs, criterion: str, lookup: Evidence) -> L
     if value is MISSING:
         text = f"hypothesis {leaf.key} has no recorded verdict"
         return LeafResult(criterion, Status.MISSING, text, (path,))
-    state = value.lower() if isinstance(value, str) else _show(value)
+    state = _clip(value.lower(), 40) if isinstance(value, str) else _show(value)
     if state == wanted:
         return LeafResult(criterion, Status.PASSED, f"hypothesis {leaf.key} is {wanted}")
     return LeafResult(criterion, Status.FAILED, f"hypothesis {leaf.key} is {state}, not {wanted}")
@@ -647,14 +647,10 @@ def _judge_comparison(leaf: Comparison, criterion: str, lookup: Evidence) -> Lea
             literal = operand.value
             sides.append((_operand_text(operand), literal))
     if missing:
-        names = " and ".join(_format_path(p) for p in missing)
-        verb = "has" if len(missing) == 1 else "have"
-        return LeafResult(
-            criterion,
-            Status.MISSING,
-            f"{names} {verb} no recorded value",
-            tuple(dict.fromkeys(missing)),
-        )
+        unknown = tuple(dict.fromkeys(missing))  # `a.b > a.b` names a.b once
+        names = " and ".join(_format_path(p) for p in unknown)
+        verb = "has" if len(unknown) == 1 else "have"
+        return LeafResult(criterion, Status.MISSING, f"{names} {verb} no recorded value", unknown)
     (left_text, left), (right_text, right) = sides
     problem = _type_problem(left, leaf.op, right)
     if problem:
