@@ -403,29 +403,41 @@ class Junk:
 
 
 @pytest.mark.parametrize(
-    ("bad", "seq"),
+    ("bad", "why"),
     [
-        (dataclasses.replace(CHAIN[2], seq="3"), None),  # type: ignore[arg-type]
-        (dataclasses.replace(CHAIN[2], time=None), 3),  # type: ignore[arg-type]
-        (dataclasses.replace(CHAIN[2], actor=3), 3),  # type: ignore[arg-type]
-        (dataclasses.replace(CHAIN[2], previous_hash=None), 3),  # type: ignore[arg-type]
-        (dataclasses.replace(CHAIN[2], previous_hash="é" * 64), 3),
-        (dataclasses.replace(CHAIN[2], reason="\udc00"), 3),
-        (Junk(), None),
-        (None, None),
-        ("row", None),
+        (dataclasses.replace(CHAIN[2], seq="3"), "seq is str, not a whole number"),
+        (dataclasses.replace(CHAIN[2], seq=3.0), "seq is float, not a whole number"),
+        (dataclasses.replace(CHAIN[2], seq=True), "seq is bool, not a whole number"),
+        (dataclasses.replace(CHAIN[2], time="2026-01-05"), "time is str, not a datetime"),
+        (dataclasses.replace(CHAIN[2], actor=3), "actor is int, not text"),
+        (dataclasses.replace(CHAIN[2], hash=None), "hash is missing, not text"),
+        (
+            dataclasses.replace(CHAIN[2], previous_hash=None),
+            "previous_hash is not 64 lowercase hex",
+        ),
+        (
+            dataclasses.replace(CHAIN[2], previous_hash="é" * 64),
+            "previous_hash is not 64 lowercase",
+        ),
+        (
+            dataclasses.replace(CHAIN[2], reason="\udc00"),
+            "a text field holds an unpaired surrogate",
+        ),
+        (Junk(), "seq is str, not a whole number"),
+        (None, "seq is missing, not a whole number"),
+        ("row", "seq is missing, not a whole number"),
     ],
 )
-def test_malformed_entries_are_named_not_raised(bad: Any, seq: int | None) -> None:
-    stream = [*CHAIN[:2], bad, *CHAIN[3:]]
-    result = verify(stream)
-    assert result.checked == 2
+def test_malformed_entries_are_named_not_raised(bad: Any, why: str) -> None:
+    result = verify([*CHAIN[:2], bad, *CHAIN[3:]])
+    assert result.checked == 2 and result.broken is not None
     assert (result.broken.kind, result.broken.seq, result.broken.position) == (
         BreakKind.MALFORMED,
-        seq,
+        3,
         2,
     )
-    assert result.broken.message.startswith("the entry at position 2")
+    assert result.broken.message.startswith("the entry where seq 3 belongs is malformed: ")
+    assert why in result.broken.message
 
 
 @PROPERTY

@@ -391,20 +391,16 @@ def _check(
     position: int,
     anchors: dict[int, str],
 ) -> Break | None:
-    seq = getattr(entry, "seq", None)
-    try:
-        if type(seq) is not int:
-            raise TypeError(f"seq is {type(seq).__name__}, not a whole number")
-        computed = entry_hash(entry.previous_hash, entry_json(entry))
-        stored = entry.hash
-    except (AttributeError, TypeError, ValueError, UnicodeError, OverflowError) as exc:
-        where = f"the entry at position {position}" + (f" (seq {seq})" if type(seq) is int else "")
-        return Break(
-            BreakKind.MALFORMED,
-            seq if type(seq) is int else None,
-            position,
-            f"{where} is malformed: {exc}",
-        )
+    problem = _shape_problem(entry)
+    if not problem:
+        try:
+            computed = entry_hash(entry.previous_hash, entry_json(entry))
+        except UnicodeEncodeError:
+            problem = "a text field holds an unpaired surrogate"
+    if problem:
+        message = f"the entry where seq {expected} belongs is malformed: {problem}"
+        return Break(BreakKind.MALFORMED, expected, position, message)
+    seq, stored = entry.seq, entry.hash
     if computed != stored:
         # named by where it stands: an edit may have changed the seq it states
         said = "" if seq == expected else f" (it says seq {seq})"
@@ -427,6 +423,31 @@ def _check(
         )
         return Break(BreakKind.CHECKPOINT, seq, position, message)
     return None
+
+
+_TEXT_FIELDS = ("actor", "action", "object", "outcome", "reason", "payload_digest", "hash")
+
+
+def _shape_problem(entry: object) -> str:
+    """What makes a row unreadable as an entry, or ''."""
+
+    def kind(value: object) -> str:
+        return "missing" if value is None else type(value).__name__
+
+    seq = getattr(entry, "seq", None)
+    if type(seq) is not int:
+        return f"seq is {kind(seq)}, not a whole number"
+    time = getattr(entry, "time", None)
+    if not isinstance(time, datetime):
+        return f"time is {kind(time)}, not a datetime"
+    for name in _TEXT_FIELDS:
+        value = getattr(entry, name, None)
+        if not isinstance(value, str):
+            return f"{name} is {kind(value)}, not text"
+    previous = getattr(entry, "previous_hash", None)
+    if not isinstance(previous, str) or not _HEX64.fullmatch(previous):
+        return "previous_hash is not 64 lowercase hex characters"
+    return ""
 
 
 def _out_of_sequence(seq: int, following: object, expected: int, position: int) -> Break:
