@@ -28,13 +28,15 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from loopwise import Client
-from loopwise.app import create_app
+from loopwise.app import build_state, create_app
 from loopwise.core.clock import FrozenClock
 from loopwise.core.settings import Settings
 from loopwise.db.base import Base
-from loopwise.db.engine import make_engine
-from loopwise.db.migrate import upgrade
+from loopwise.db.engine import Database, make_engine
+from loopwise.db.migrate import ensure_current, upgrade
 from loopwise.slices import load_tables
+from loopwise.web.state import AppState
+from use_cases import UseCases
 
 PG_URL = os.environ.get(
     "LOOPWISE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -257,6 +259,29 @@ def auth_app(auth_settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
     application = create_app(auth_settings, clock=clock, sweep=False)
     yield application
     application.state.loopwise.db.dispose()
+
+
+# --- use cases without a door ----------------------------------------------------------
+
+
+@pytest.fixture
+def state(settings: Settings, clock: FrozenClock) -> Iterator[AppState]:
+    """What the app holds (database, clock, event bus, hooks, identity), built the way
+    ``create_app`` builds it, with no app around it."""
+    db = Database(
+        settings.resolved_database_url,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    ensure_current(db.engine)
+    yield build_state(settings, db, clock)
+    db.dispose()
+
+
+@pytest.fixture
+def do(state: AppState) -> UseCases:
+    """Use cases as the local workspace admin (local mode, as the API and CLI act)."""
+    return UseCases(state, state.ensure_local_actor())
 
 
 # --- a real server on loopback ---------------------------------------------------------

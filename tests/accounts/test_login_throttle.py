@@ -1,5 +1,6 @@
 """The sign-in rate limit as a pure rule (``decide``) and its in-memory keeper, on a frozen
-clock. The door test (HTTP 429 with Retry-After) is in test_login_passwords.py."""
+clock. The door tests (HTTP 429 with Retry-After) are in test_accounts_api.py and
+tests/web/test_web_login.py; sign-in with the throttle in test_login_passwords.py."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
 
 import mlflow  # the test extra installs it: missing is a failure, not a skip
 from loopwise.core.settings import Settings
@@ -31,3 +33,11 @@ def tracking_uri(live_server, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iter
     yield live_server.url
     while mlflow.active_run() is not None:
         mlflow.end_run()
+
+
+@pytest.fixture
+def api(app: FastAPI) -> Iterator[TestClient]:
+    """Raw HTTP to the app as the mlflow client addresses it: by a loopback name (the
+    default host list of ``settings`` above refuses TestClient's "testserver")."""
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as http:
+        yield http

@@ -1,164 +1,78 @@
-"""Model registry: versions, aliases, the stage machine, promotion checks, canary,
-rollback, deployments, incidents and delivery metrics — through the REST API."""
+"""What only the registry REST door does: status codes, query strings (active
+deployments, the delivery window, the aliases to compare) and JSON bodies. The use cases
+behind it are tested directly in test_registry.py and test_evaluations.py."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
-from loopwise.core.clock import FrozenClock
+pytestmark = pytest.mark.store
 
 
-def finished_run(api: TestClient, auc: float = 0.9, *, finish: bool = True) -> str:
-    run = api.post("/api/v1/projects/REG/runs", json={"name": f"auc-{auc}"}).json()
-    api.post(f"/api/v1/runs/{run['id']}/metrics", json={"metrics": [{"key": "auc", "value": auc}]})
-    if finish:
-        api.post(f"/api/v1/runs/{run['id']}/finish", json={"status": "finished"})
-    return str(run["id"])
-
-
-@pytest.fixture
-def model(api: TestClient) -> str:
+def test_the_registry_over_http(api: TestClient) -> None:
     assert api.post("/api/v1/projects", json={"key": "REG", "name": "Registry"}).status_code == 201
-    r = api.post("/api/v1/projects/REG/models", json={"name": "churn-model"})
-    assert r.status_code == 201, r.text
-    return "churn-model"
-
-
-def new_version(api: TestClient, model: str, run_id: str) -> int:
-    r = api.post(f"/api/v1/models/{model}/versions", json={"run_id": run_id, "source": "model/"})
-    assert r.status_code == 201, r.text
-    return int(r.json()["version"])
-
-
-def stage(api: TestClient, model: str, v: int, to: str, **extra: object):  # type: ignore[no-untyped-def]
-    return api.post(f"/api/v1/models/{model}/versions/{v}/stage", json={"stage": to, **extra})
-
-
-def test_version_snapshots_run_metrics_and_aliases(api: TestClient, model: str) -> None:
-    v = new_version(api, model, finished_run(api, 0.91))
-    body = api.get(f"/api/v1/models/{model}/versions/{v}").json()
-    assert body["metrics"] == {"auc": 0.91} and body["stage"] == "none"
-    assert (
-        api.put(f"/api/v1/models/{model}/aliases/champion", json={"version": v}).status_code == 200
-    )
-    assert api.get(f"/api/v1/models/{model}/aliases/champion").json()["version"] == v
-    assert api.get(f"/api/v1/models/{model}").json()["aliases"] == {"champion": v}
-    assert api.put(f"/api/v1/models/{model}/aliases/9bad", json={"version": v}).status_code == 400
-    assert api.delete(f"/api/v1/models/{model}/aliases/champion").status_code == 204
-    assert api.get(f"/api/v1/models/{model}/aliases/champion").status_code == 404
-    dup = api.post("/api/v1/projects/REG/models", json={"name": model})
-    assert dup.status_code == 409
-
-
-def test_non_finite_metrics_in_a_snapshot_read_back(api: TestClient, model: str) -> None:
-    # Found by schemathesis: stored as "NaN"/"Infinity" strings, they broke every read.
+    created = api.post("/api/v1/projects/REG/models", json={"name": "churn"})
+    assert created.status_code == 201 and created.json()["name"] == "churn"
+    assert api.post("/api/v1/projects/REG/models", json={"name": "churn"}).status_code == 409
     run = api.post("/api/v1/projects/REG/runs", json={}).json()["id"]
-    points = [{"key": "nan", "value": "NaN"}, {"key": "inf", "value": "-Infinity"}]
-    api.post(f"/api/v1/runs/{run}/metrics", json={"metrics": [*points, {"key": "x", "value": 1}]})
-    v = new_version(api, model, run)
-    expected = {"nan": "NaN", "inf": "-Infinity", "x": 1.0}
-    assert api.get(f"/api/v1/models/{model}/versions/{v}").json()["metrics"] == expected
-    listed = api.get(f"/api/v1/models/{model}/versions")
-    assert listed.status_code == 200 and listed.json()[0]["metrics"] == expected
+    api.post(f"/api/v1/runs/{run}/metrics", json={"metrics": [{"key": "auc", "value": "NaN"}]})
+    api.post(f"/api/v1/runs/{run}/finish", json={})
+    version = api.post("/api/v1/models/churn/versions", json={"run_id": run, "source": "m/"})
+    assert version.status_code == 201
+    assert version.json()["metrics"] == {"auc": "NaN"} and version.json()["stage"] == "none"
+
+    alias = api.put("/api/v1/models/churn/aliases/champion", json={"version": 1})
+    assert alias.status_code == 200 and alias.json()["aliases"] == ["champion"]
+    assert api.get("/api/v1/models/churn/aliases/champion").json()["version"] == 1
+    assert api.put("/api/v1/models/churn/aliases/9bad", json={"version": 1}).status_code == 400
+    deleted = api.delete("/api/v1/models/churn/aliases/champion")
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert api.get("/api/v1/models/churn/aliases/champion").status_code == 404
+
+    for to in ("staging", "production"):
+        moved = api.post("/api/v1/models/churn/versions/1/stage", json={"stage": to})
+        assert moved.status_code == 200 and moved.json()["stage"] == to
+    (check,) = api.get("/api/v1/models/churn/versions/1/checks").json()
+    assert (check["name"], check["passed"]) == ("source run finished", True)
+    assert set(check) == {"name", "passed", "detail"}
+    active = api.get("/api/v1/projects/REG/deployments", params={"active": "true"}).json()
+    assert [(d["version"], d["environment"]) for d in active] == [(1, "production")]
+    assert len(api.get("/api/v1/projects/REG/deployments").json()) == 2  # staging ended
+
+    incident = api.post("/api/v1/projects/REG/incidents", json={"title": "Slow"})
+    assert incident.status_code == 201 and incident.json()["severity"] == "sev3"
+    resolve = f"/api/v1/incidents/{incident.json()['id']}/resolve"
+    assert api.post(resolve, json={}).status_code == 200
+    assert api.post(resolve, json={}).status_code == 409
+    delivery = api.get("/api/v1/projects/REG/delivery", params={"days": 7})
+    assert delivery.status_code == 200 and delivery.json()["production_deployments"] == 1
+    assert api.get("/api/v1/projects/REG/delivery", params={"days": 6}).status_code == 400
 
 
-def test_stage_machine_refuses_illegal_moves(api: TestClient, model: str) -> None:
-    v = new_version(api, model, finished_run(api))
-    r = stage(api, model, v, "production")
-    assert r.status_code == 409 and "can go to" in r.json()["error"]["message"]
-    assert stage(api, model, v, "canary").status_code == 400  # needs a share
-    assert stage(api, model, v, "staging", traffic_share=0.5).status_code == 400
-    assert stage(api, model, v, "canary", traffic_share=1.5).status_code == 400
-    assert stage(api, model, v, "canary", traffic_share=0.1).json()["traffic_share"] == 0.1
-    w = new_version(api, model, finished_run(api))
-    assert stage(api, model, w, "canary", traffic_share=0.5).status_code == 409  # one canary
-
-
-def test_promotion_is_refused_while_a_check_fails(api: TestClient, model: str) -> None:
-    run = finished_run(api, finish=False)
-    v = new_version(api, model, run)
-    stage(api, model, v, "staging")
-    refused = stage(api, model, v, "production")
-    assert refused.status_code == 409
-    assert "source run finished" in refused.json()["error"]["message"]
-    checks = api.get(f"/api/v1/models/{model}/versions/{v}/checks").json()
-    assert checks == [
-        {"name": "source run finished", "passed": False, "detail": checks[0]["detail"]}
-    ]
-    api.post(f"/api/v1/runs/{run}/finish", json={"status": "finished"})
-    assert stage(api, model, v, "production").json()["stage"] == "production"
-
-
-def test_canary_then_production_then_rollback(
-    api: TestClient, model: str, clock: FrozenClock
-) -> None:
-    v1 = new_version(api, model, finished_run(api, 0.90))
-    stage(api, model, v1, "staging")
-    stage(api, model, v1, "production")
-    v2 = new_version(api, model, finished_run(api, 0.93))
-    for share in (0.01, 0.1, 0.5):
-        assert stage(api, model, v2, "canary", traffic_share=share).json()["traffic_share"] == share
-    clock.advance(timedelta(hours=2))
-    assert stage(api, model, v2, "production").json()["stage"] == "production"
-    assert api.get(f"/api/v1/models/{model}/versions/{v1}").json()["stage"] == "archived"
-    active = api.get("/api/v1/projects/REG/deployments", params={"active": True}).json()
-    assert [(d["version"], d["environment"], d["traffic_share"]) for d in active] == [
-        (v2, "production", 1.0)
-    ]
-    assert api.post(f"/api/v1/models/{model}/rollback", json={"reason": " "}).status_code == 400
-    back = api.post(f"/api/v1/models/{model}/rollback", json={"reason": "AUC fell in prod"})
-    assert back.status_code == 200 and back.json()["version"] == v1
-    assert api.get(f"/api/v1/models/{model}").json()["production_version"] == v1
-    outcomes = {
-        (d["version"], d["outcome"])
-        for d in api.get("/api/v1/projects/REG/deployments").json()
-        if d["traffic_share"] == 1.0
-    }
-    assert (v2, "rolled_back") in outcomes and (v1, "active") in outcomes
-    history = api.get(f"/api/v1/models/{model}/history").json()
-    assert history[-1]["to_stage"] == "production" and "AUC fell" in history[-1]["reason"]
-
-
-def test_rollback_needs_an_earlier_version(api: TestClient, model: str) -> None:
-    v = new_version(api, model, finished_run(api))
-    stage(api, model, v, "staging")
-    stage(api, model, v, "production")
-    r = api.post(f"/api/v1/models/{model}/rollback", json={"reason": "bad"})
-    assert r.status_code == 409 and "nothing to roll back" in r.json()["error"]["message"]
-
-
-def test_delivery_metrics(api: TestClient, model: str, clock: FrozenClock) -> None:
-    releases = []
-    for _ in range(3):
-        run = finished_run(api)
-        clock.advance(timedelta(hours=10))  # run finished -> production: 10 hours
-        v = new_version(api, model, run)
-        stage(api, model, v, "staging")
-        stage(api, model, v, "production")
-        releases.append(v)
-        clock.advance(timedelta(days=2))
-    api.post(f"/api/v1/models/{model}/rollback", json={"reason": "regression"})
-    incident = api.post(
-        "/api/v1/projects/REG/incidents", json={"title": "Latency spike", "severity": "sev2"}
-    ).json()
-    clock.advance(timedelta(hours=3))
-    assert api.post(f"/api/v1/incidents/{incident['id']}/resolve", json={}).status_code == 200
-    assert api.post(f"/api/v1/incidents/{incident['id']}/resolve", json={}).status_code == 409
-    metrics = api.get("/api/v1/projects/REG/delivery", params={"days": 28}).json()
-    assert metrics["production_deployments"] == 3  # the rollback is not a release
-    assert metrics["lead_time_hours_median"] == pytest.approx(10.0)
-    assert metrics["change_failure_rate"] == pytest.approx(1 / 3)
-    assert metrics["mean_time_to_recovery_hours"] == pytest.approx(3.0)
-    assert sum(count for _, count in metrics["weekly_deployments"]) == 3
-    bad = api.post("/api/v1/projects/REG/incidents", json={"title": "x", "severity": "sev9"})
-    assert bad.status_code == 400
-
-
-def test_unknown_model_and_version_are_404(api: TestClient, model: str) -> None:
-    assert api.get("/api/v1/models/nope").status_code == 404
-    assert api.get(f"/api/v1/models/{model}/versions/7").status_code == 404
-    r = api.post(f"/api/v1/models/{model}/versions", json={"run_id": "run_missing"})
-    assert r.status_code == 404
+def test_evaluations_and_the_comparison_over_http(api: TestClient) -> None:
+    assert api.post("/api/v1/projects", json={"key": "EVAL", "name": "Eval"}).status_code == 201
+    api.post("/api/v1/projects/EVAL/models", json={"name": "m"})
+    upload = api.post(
+        "/api/v1/projects/EVAL/datasets/holdout/versions",
+        files={"file": ("h.csv", b"x,y\n1,0\n2,1\n3,1\n4,0\n")},
+    )
+    holdout = upload.json()["version"]["id"]
+    y = [0, 1, 1, 0]
+    for v, (alias, pred) in enumerate([("a", [0, 1, 0, 0]), ("b", [0, 1, 1, 0])], start=1):
+        assert api.post("/api/v1/models/m/versions", json={}).json()["version"] == v
+        api.put(f"/api/v1/models/m/aliases/{alias}", json={"version": v})
+        body = {"task": "classification", "y_true": y, "y_pred": pred, "model": "m",
+                "version": v, "dataset_version_id": holdout, "n_boot": 0}  # fmt: skip
+        recorded = api.post("/api/v1/projects/EVAL/evaluations", json=body)
+        assert recorded.status_code == 201, recorded.text
+        found = api.get(f"/api/v1/evaluations/{recorded.json()['id']}")
+        assert found.json() == recorded.json()
+    assert len(api.get("/api/v1/projects/EVAL/evaluations").json()) == 2
+    compare = api.get("/api/v1/models/m/compare", params={"champion": "a", "challenger": "b"})
+    assert compare.status_code == 200, compare.text
+    rows = {r[0]: r[1:] for r in compare.json()["rows"]}
+    assert rows["accuracy"] == [0.75, 1.0, 0.25]
+    assert compare.json()["dataset_version_id"] == holdout
+    # The default aliases (champion, challenger) do not exist here.
+    assert api.get("/api/v1/models/m/compare").status_code == 404

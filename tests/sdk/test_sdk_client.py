@@ -164,6 +164,10 @@ def test_planning_round_trip(client: Client, project: str, clock: FrozenClock) -
     )
     assert (h.metric_key, h.threshold, h.time_box_end) == ("auc", 0.8, end)
     assert [x.item.key for x in client.list_hypotheses(project)] == [h.item.key]
+    run = client.create_run(project)
+    linked = client.link_run(h.item.key, run.id)
+    assert [e.run_id for e in linked.evidence] == [run.id]
+    assert client.get_hypothesis(h.item.key).evidence == linked.evidence
     item = client.create_item(project, "Clean the data")
     assert item.key == "CHURN-2"
     assert [i.key for i in client.list_items(project)] == [h.item.key, "CHURN-2"]

@@ -1,102 +1,128 @@
-"""Long series: columnar logging and reading, paging, and SQL-side chart downsampling."""
+"""Long series: columnar logging and reading, paging, and SQL-side chart downsampling
+(tracking.service and tracking.series called directly)."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import orjson
 import pytest
-from starlette.testclient import TestClient
+from pydantic import ValidationError
 
-from loopwise import Client
+from loopwise.core.errors import InvalidInput
+from loopwise.projects import service as projects
+from loopwise.projects.schemas import ProjectCreate
+from loopwise.tracking import series
+from loopwise.tracking import service as tracking
+from loopwise.tracking.schemas import ColumnsIn, RunCreate
+from use_cases import UseCases
+
+pytestmark = pytest.mark.store
 
 
 @pytest.fixture
-def run_id(client: Client) -> str:
-    client.create_project("SER", "Series")
-    return client.create_run("SER").id
+def run_id(do: UseCases) -> str:
+    do(projects.create_project, ProjectCreate(key="SER", name="Series"))
+    return do(tracking.create_run, "SER", RunCreate()).id
 
 
-def test_columns_round_trip_with_non_finite_values(client: Client, run_id: str) -> None:
-    values = [0.5, float("nan"), float("inf"), -1.0, float("-inf")]
-    assert client.log_metric_columns(run_id, "x", range(5), values, [10, 11, 12, 13, 14]) == 5
-    cols = client.metric_columns(run_id, "x")
-    assert cols["steps"] == [0, 1, 2, 3, 4] and cols["timestamps"] == [10, 11, 12, 13, 14]
-    got = cols["values"]
+def log(do: UseCases, run_id: str, body: dict[str, Any]) -> int:
+    """What the API does with a metric-columns body: the schema, then the service."""
+    cols = ColumnsIn.model_validate(body)
+    return do(tracking.log_columns, run_id, cols.key, cols.steps, cols.floats(), cols.timestamps)
+
+
+def test_columns_round_trip_with_non_finite_values(do: UseCases, run_id: str) -> None:
+    values = [0.5, "NaN", "Infinity", -1.0, "-Infinity"]
+    body = {
+        "key": "x",
+        "steps": list(range(5)),
+        "values": values,
+        "timestamps": [10, 11, 12, 13, 14],
+    }
+    assert log(do, run_id, body) == 5
+    cols = do.read(series.columns, run_id, "x")
+    assert cols.steps == [0, 1, 2, 3, 4] and cols.timestamps == [10, 11, 12, 13, 14]
+    got = cols.values
     assert got[0] == 0.5 and math.isnan(got[1]) and got[2] == math.inf and got[4] == -math.inf
-    assert client.get_run(run_id).metrics["x"].value == -math.inf  # the latest point
+    assert cols.next_offset is None
+    assert do.read(tracking.get_run, run_id).metrics["x"].value == -math.inf  # the latest point
+    # As the API writes the page: non-finite values spelled as everywhere else.
+    assert orjson.loads(series.columns_json(cols))["values"] == [
+        0.5, "NaN", "Infinity", -1.0, "-Infinity",
+    ]  # fmt: skip
 
 
-def test_columns_page_and_match_history(api: TestClient, client: Client, run_id: str) -> None:
+def test_columns_page_and_match_history(do: UseCases, run_id: str) -> None:
     n = 2500
-    client.log_metric_columns(run_id, "y", np.arange(n), np.arange(n) * 0.5)
-    first = api.get(
-        f"/api/v1/runs/{run_id}/metric-columns", params={"key": "y", "limit": 1000}
-    ).json()
-    assert len(first["steps"]) == 1000 and first["next_offset"] == 1000
-    last = api.get(
-        f"/api/v1/runs/{run_id}/metric-columns", params={"key": "y", "offset": 2000, "limit": 1000}
-    ).json()
-    assert last["steps"][-1] == n - 1 and last["next_offset"] is None
-    history = client.metric_history(run_id, "y")
+    steps = np.arange(n)
+    do(tracking.log_columns, run_id, "y", steps.tolist(), (steps * 0.5).tolist())
+    first = do.read(series.columns, run_id, "y", limit=1000)
+    assert len(first.steps) == 1000 and first.next_offset == 1000
+    last = do.read(series.columns, run_id, "y", offset=2000, limit=1000)
+    assert last.steps[-1] == n - 1 and last.next_offset is None
+    assert len(last.steps) == 500 and last.values[-1] == (n - 1) * 0.5
+    history = do.read(tracking.metric_history, run_id, "y")
     assert [p.step for p in history] == list(range(n))
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        {"key": "z", "steps": [1, 2], "values": [1.0]},  # lengths differ
         {"key": "z", "steps": [1], "values": ["abc"]},
         {"key": "z", "steps": [1], "values": [True]},
         {"key": "z", "steps": [1.5], "values": [1.0]},
         {"key": "bad\\key", "steps": [1], "values": [1.0]},
     ],
 )
-def test_bad_columns_are_400_and_store_nothing(api: TestClient, run_id: str, body: dict) -> None:
-    r = api.post(f"/api/v1/runs/{run_id}/metric-columns", json=body)
-    assert r.status_code == 400, r.text
-    assert api.get(f"/api/v1/runs/{run_id}").json()["metrics"] == {}
+def test_bad_columns_are_refused_by_the_schema(body: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        ColumnsIn.model_validate(body)
 
 
-def test_chart_keeps_extremes_of_a_long_series(
-    client: Client, api: TestClient, run_id: str
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"key": "z", "steps": [1, 2], "values": [1.0]},
+        {"key": "z", "steps": [1], "values": [1.0, 2.0]},
+        {"key": "z", "steps": [1, 2], "values": [1.0, 2.0], "timestamps": [5]},
+    ],
+)
+def test_columns_of_different_lengths_are_refused_and_store_nothing(
+    do: UseCases, run_id: str, body: dict[str, Any]
 ) -> None:
+    with pytest.raises(InvalidInput, match="must have the same length"):
+        log(do, run_id, body)
+    assert do.read(tracking.get_run, run_id).metrics == {}
+
+
+def test_chart_keeps_extremes_of_a_long_series(do: UseCases, run_id: str) -> None:
     rng = np.random.default_rng(0)
     values = rng.normal(size=50_000)
     values[12_345] = 40.0  # a spike the chart must keep
     values[40_000] = -35.0
-    client.log_metric_columns(run_id, "loss", np.arange(50_000), values)
-    client.log_metric_columns(run_id, "loss", [50_000], [float("nan")])
-    chart = api.get(
-        f"/api/v1/runs/{run_id}/metric-chart", params={"key": "loss", "points": 500}
-    ).json()
-    assert chart["total"] == 50_001 and chart["nan_count"] == 1 and not chart["exact"]
-    buckets = chart["buckets"]
+    do(tracking.log_columns, run_id, "loss", list(range(50_000)), values.tolist())
+    do(tracking.log_columns, run_id, "loss", [50_000], [float("nan")])
+    chart = do.read(series.chart, run_id, "loss", points=500)
+    assert chart.total == 50_001 and chart.nan_count == 1 and not chart.exact
+    buckets = chart.buckets
     assert len(buckets) <= 500
-    assert sum(b["count"] for b in buckets) == 50_000
-    assert max(b["max"] for b in buckets) == values.max() == 40.0
-    assert min(b["min"] for b in buckets) == values.min() == -35.0
+    assert sum(b.count for b in buckets) == 50_000
+    assert max(b.max for b in buckets) == values.max() == 40.0
+    assert min(b.min for b in buckets) == values.min() == -35.0
     # every bucket agrees with NumPy over the same step range
     for b in buckets[::37]:
-        chunk = values[b["step_min"] : b["step_max"] + 1]
-        assert b["min"] == chunk.min() and b["max"] == chunk.max() and b["count"] == len(chunk)
+        chunk = values[b.step_min : b.step_max + 1]
+        assert b.min == chunk.min() and b.max == chunk.max() and b.count == len(chunk)
 
 
-def test_short_series_chart_is_exact(client: Client, api: TestClient, run_id: str) -> None:
-    client.log_metric_columns(run_id, "acc", [0, 5, 9], [0.1, 0.5, 0.9])
-    chart = api.get(f"/api/v1/runs/{run_id}/metric-chart", params={"key": "acc"}).json()
-    assert chart["exact"] and [(b["step_min"], b["min"]) for b in chart["buckets"]] == [
+def test_short_series_chart_is_exact(do: UseCases, run_id: str) -> None:
+    do(tracking.log_columns, run_id, "acc", [0, 5, 9], [0.1, 0.5, 0.9])
+    chart = do.read(series.chart, run_id, "acc")
+    assert chart.exact and [(b.step_min, b.min) for b in chart.buckets] == [
         (0, 0.1),
         (5, 0.5),
         (9, 0.9),
     ]
-
-
-@pytest.mark.parametrize(
-    "filter_string", ["attributes.start_time > 1e20", "attributes.end_time < -1e20"]
-)
-def test_absurd_times_in_filters_are_400(api: TestClient, run_id: str, filter_string: str) -> None:
-    r = api.post(
-        "/api/2.0/mlflow/runs/search", json={"experiment_ids": ["1"], "filter": filter_string}
-    )
-    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"

@@ -1,16 +1,19 @@
-"""Artifacts: upload, list, download, confinement to the run's folder."""
+"""Artifacts: store, list, open, confinement to the run's folder (tracking.artifacts
+called directly). The REST door's streaming upload and download are in
+test_tracking_api.py; what the SDK sends, in tests/sdk."""
 
 from __future__ import annotations
 
-import http.client
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from starlette.testclient import TestClient
 
-from loopwise import Client
 from loopwise.core.errors import InvalidInput, NotFound
+from loopwise.tracking import artifacts
+from loopwise.tracking import service as tracking
+from loopwise.tracking.models import ArtifactInfo
+from loopwise.tracking.schemas import RunCreate
+from use_cases import UseCases
 
 pytestmark = pytest.mark.store
 
@@ -18,116 +21,81 @@ BLOB = bytes(range(256)) * 33  # every byte value, 8448 bytes
 
 
 @pytest.fixture
-def run_id(client: Client) -> str:
-    client.create_project("CHURN", "Churn")
-    return client.create_run("CHURN").id
+def run_id(do: UseCases, project: str) -> str:
+    return do(tracking.create_run, project, RunCreate()).id
 
 
-def test_upload_list_download_round_trip(app: FastAPI, api: TestClient, run_id: str) -> None:
-    base = f"/api/v1/runs/{run_id}/artifacts"
+def test_store_list_open_round_trip(do: UseCases, run_id: str, tmp_path: Path) -> None:
+    spooled = tmp_path / "upload.tmp"  # how the API hands over a streamed body: moved
+    spooled.write_bytes(BLOB)
+    assert do(artifacts.save, run_id, "model/weights.bin", spooled) == ArtifactInfo(
+        "model/weights.bin", len(BLOB), False
+    )
+    assert not spooled.exists()
     for path, content in [
-        ("model/weights.bin", BLOB),
         ("model/config/params.json", b'{"lr": 0.1}'),
         ("report.txt", b"ok\n"),
         ("empty", b""),
     ]:
-        response = api.put(f"{base}/{path}", content=content)
-        assert response.status_code == 201, response.text
-        assert response.json() == {"path": path, "size": len(content), "is_dir": False}
+        assert do(artifacts.save, run_id, path, content) == ArtifactInfo(path, len(content), False)
 
-    assert api.get(base).json() == [
-        {"path": "empty", "size": 0, "is_dir": False},
-        {"path": "model", "size": 0, "is_dir": True},
-        {"path": "report.txt", "size": 3, "is_dir": False},
+    assert do.read(artifacts.list_artifacts, run_id) == [
+        ArtifactInfo("empty", 0, False),
+        ArtifactInfo("model", 0, True),
+        ArtifactInfo("report.txt", 3, False),
     ]
-    assert api.get(base, params={"path": "model"}).json() == [
-        {"path": "model/config", "size": 0, "is_dir": True},
-        {"path": "model/weights.bin", "size": len(BLOB), "is_dir": False},
+    assert do.read(artifacts.list_artifacts, run_id, "model") == [
+        ArtifactInfo("model/config", 0, True),
+        ArtifactInfo("model/weights.bin", len(BLOB), False),
     ]
-    assert api.get(base, params={"path": "model/weights.bin"}).json() == [
-        {"path": "model/weights.bin", "size": len(BLOB), "is_dir": False}
+    assert do.read(artifacts.list_artifacts, run_id, "model/weights.bin") == [
+        ArtifactInfo("model/weights.bin", len(BLOB), False)
     ]
-    download = api.get(f"{base}/model/weights.bin")
-    assert download.status_code == 200
-    assert download.content == BLOB
-    assert api.get(f"{base}/empty").content == b""
+    assert do.read(artifacts.open_path, run_id, "model/weights.bin").read_bytes() == BLOB
+    assert do.read(artifacts.open_path, run_id, "empty").read_bytes() == b""
 
     # Stored inside <artifact root>/<project id>/<run id>/, nowhere else.
-    state = app.state.loopwise
-    project_id = api.get(f"/api/v1/runs/{run_id}").json()["project_id"]
-    folder = state.settings.resolved_artifact_root / project_id / run_id
+    root = do.state.settings.resolved_artifact_root
+    project_id = do.read(tracking.get_run, run_id).project_id
+    folder = root / project_id / run_id
     assert (folder / "model" / "weights.bin").read_bytes() == BLOB
-    stored = sorted(
-        str(p.relative_to(state.settings.resolved_artifact_root))
-        for p in state.settings.resolved_artifact_root.rglob("*")
-        if p.is_file()
-    )
+    stored = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert stored == sorted(
         f"{project_id}/{run_id}/{p}"
         for p in ("model/weights.bin", "model/config/params.json", "report.txt", "empty")
     )
 
 
-def test_uploading_again_replaces_the_file(api: TestClient, run_id: str) -> None:
-    url = f"/api/v1/runs/{run_id}/artifacts/notes.txt"
-    api.put(url, content=b"first version, longer")
-    api.put(url, content=b"second")
-    assert api.get(url).content == b"second"
-    listed = api.get(f"/api/v1/runs/{run_id}/artifacts").json()
-    assert listed == [{"path": "notes.txt", "size": 6, "is_dir": False}]
+def test_storing_again_replaces_the_file(do: UseCases, run_id: str) -> None:
+    do(artifacts.save, run_id, "notes.txt", b"first version, longer")
+    do(artifacts.save, run_id, "notes.txt", b"second")
+    assert do.read(artifacts.open_path, run_id, "notes.txt").read_bytes() == b"second"
+    assert do.read(artifacts.list_artifacts, run_id) == [ArtifactInfo("notes.txt", 6, False)]
 
 
-def test_missing_artifacts_are_404(client: Client, run_id: str) -> None:
-    assert client.list_artifacts(run_id) == []
+def test_missing_artifacts_are_not_found(do: UseCases, run_id: str) -> None:
+    assert do.read(artifacts.list_artifacts, run_id) == []
     with pytest.raises(NotFound, match="no artifact 'nope.txt'"):
-        client.download_artifact(run_id, "nope.txt")
+        do.read(artifacts.open_path, run_id, "nope.txt")
     with pytest.raises(NotFound, match="no artifact folder 'nope'"):
-        client.list_artifacts(run_id, "nope")
+        do.read(artifacts.list_artifacts, run_id, "nope")
 
 
-def test_sdk_sends_odd_names_as_written(client: Client, run_id: str) -> None:
-    # Regression: the SDK put paths into URLs unquoted, so "q?x" uploaded to "q".
-    # ("%" in names is checked against the live server in tests/sdk: starlette's
-    # TestClient decodes paths twice.)
-    names = ["a b.txt", "dir/ünïcode.txt", "q?x.txt", "h#1.txt", "semi;colon"]
+def test_odd_names_are_stored_as_written(do: UseCases, run_id: str) -> None:
+    names = ["a b.txt", "dir/ünïcode.txt", "q?x.txt", "h#1.txt", "semi;colon", "pct%20.txt"]
     for i, name in enumerate(names):
-        info = client.upload_artifact(run_id, name, f"content {i}".encode())
-        assert info.path == name
+        assert do(artifacts.save, run_id, name, f"content {i}".encode()).path == name
     for i, name in enumerate(names):
-        assert client.download_artifact(run_id, name) == f"content {i}".encode()
-    top = {a.path for a in client.list_artifacts(run_id)}
-    assert top == {"a b.txt", "dir", "q?x.txt", "h#1.txt", "semi;colon"}
+        assert do.read(artifacts.open_path, run_id, name).read_bytes() == f"content {i}".encode()
+    top = {a.path for a in do.read(artifacts.list_artifacts, run_id)}
+    assert top == {"a b.txt", "dir", "q?x.txt", "h#1.txt", "semi;colon", "pct%20.txt"}
 
 
 @pytest.mark.parametrize("path", ["../x", "a/../../x", "..", "/etc/x", "a\\..\\x"])
-def test_sdk_gets_a_clear_error_for_escaping_paths(client: Client, run_id: str, path: str) -> None:
-    # Regression: HTTP clients resolve "../" before sending, so the SDK used to send
-    # "../x" somewhere else entirely and report a confusing "no such path".
+def test_escaping_paths_are_refused_and_store_nothing(do: UseCases, run_id: str, path: str) -> None:
     with pytest.raises(InvalidInput, match="artifact path"):
-        client.upload_artifact(run_id, path, b"x")
+        do(artifacts.save, run_id, path, b"x")
     with pytest.raises(InvalidInput, match="artifact path"):
-        client.download_artifact(run_id, path)
-
-
-def test_literal_dot_dot_over_real_http_is_refused(
-    app: FastAPI, live_server: object, run_id: str, tmp_path: Path
-) -> None:
-    """A client that sends "../" as-is (curl --path-as-is) reaches the server with it."""
-    port = live_server.port  # type: ignore[attr-defined]
-    root = app.state.loopwise.settings.resolved_artifact_root
-    for raw_path in [
-        f"/api/v1/runs/{run_id}/artifacts/../../../escaped.txt",
-        f"/api/v1/runs/{run_id}/artifacts/a/../../../../escaped.txt",
-        f"/api/v1/runs/{run_id}/artifacts/./../escaped.txt",
-    ]:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            conn.request("PUT", raw_path, body=b"pwned")
-            response = conn.getresponse()
-            body = response.read()
-        finally:
-            conn.close()
-        assert response.status == 400, (raw_path, body)
-        assert b"may not contain '..'" in body
-    assert not list(tmp_path.rglob("escaped.txt"))
-    assert not [p for p in root.parent.rglob("*") if p.is_file() and p.name == "escaped.txt"]
+        do.read(artifacts.open_path, run_id, path)
+    root = do.state.settings.resolved_artifact_root
+    assert not [p for p in root.parent.rglob("*") if p.is_file() and p.name == "x"]

@@ -1,25 +1,23 @@
-"""Concurrent writers through the app: every request succeeds, nothing is lost.
+"""Concurrent writers: every use case succeeds, nothing is lost.
 
-On SQLite the writes are serialized (one lock in the process, BEGIN IMMEDIATE in the file),
-so threads wait instead of failing with "database is locked". PostgreSQL runs the same
-test with real concurrency.
+Threads call the tracking service at once, each call in its own transaction as a request
+would. On SQLite the writes are serialized (one lock in the process, BEGIN IMMEDIATE in
+the file), so threads wait instead of failing with "database is locked". PostgreSQL runs
+the same test with real concurrency.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import sqlalchemy as sa
-from fastapi import FastAPI
-from starlette.testclient import TestClient
 
 from loopwise.tracking import service as tracking
-from loopwise.tracking.schemas import MetricIn
+from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
 from loopwise.web.state import SYSTEM
+from use_cases import UseCases
 
 pytestmark = pytest.mark.store
 
@@ -28,119 +26,74 @@ BATCHES = 15
 POINTS = 20
 
 
-def test_threads_logging_to_different_runs_all_succeed(app: FastAPI) -> None:
+def test_threads_logging_to_different_runs_all_succeed(do: UseCases, project: str) -> None:
+    # The experiment exists up front: this test is about concurrent metric writes.
+    do(tracking.get_or_create_experiment, project, "Default")
     start = threading.Barrier(THREADS)
-    with TestClient(app) as setup:
-        assert setup.post("/api/v1/projects", json={"key": "CH", "name": "c"}).status_code == 201
-        # The experiment exists up front: this test is about concurrent metric writes.
-        experiment = setup.post("/api/v1/projects/CH/experiments", json={"name": "Default"})
-        assert experiment.status_code == 201
 
-    def worker(n: int) -> tuple[str, Counter[int]]:
-        statuses: Counter[int] = Counter()
-        with TestClient(app, raise_server_exceptions=False) as http:
-            start.wait(timeout=30)
-            created = http.post("/api/v1/projects/CH/runs", json={"name": f"worker-{n}"})
-            statuses[created.status_code] += 1
-            assert created.status_code == 201, created.text
-            run_id = created.json()["id"]
-            for b in range(BATCHES):
-                points = [
-                    {"key": "loss", "value": n + i / 100, "step": b * POINTS + i}
-                    for i in range(POINTS)
-                ]
-                response = http.post(f"/api/v1/runs/{run_id}/metrics", json={"metrics": points})
-                statuses[response.status_code] += 1
-                if b % 5 == 0:  # readers interleave with the writers
-                    statuses[http.get(f"/api/v1/runs/{run_id}").status_code] += 1
-            statuses[http.post(f"/api/v1/runs/{run_id}/finish", json={}).status_code] += 1
-        return run_id, statuses
+    def worker(n: int) -> str:
+        start.wait(timeout=30)
+        run_id = do(tracking.create_run, project, RunCreate(name=f"worker-{n}")).id
+        for b in range(BATCHES):
+            points = [
+                MetricIn(key="loss", value=n + i / 100, step=b * POINTS + i) for i in range(POINTS)
+            ]
+            assert do(tracking.log_metrics, run_id, points) == POINTS
+            if b % 5 == 0:  # readers interleave with the writers
+                assert (
+                    do.read(tracking.get_run, run_id).metrics["loss"].step == (b + 1) * POINTS - 1
+                )
+        do(tracking.finish_run, run_id, RunFinish())
+        return run_id
 
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(worker, range(THREADS)))
+        run_ids = list(pool.map(worker, range(THREADS)))  # re-raises any worker's error
 
-    total: Counter[int] = Counter()
-    for _run_id, statuses in results:
-        total.update(statuses)
-    assert set(total) == {200, 201}, total
-
-    with TestClient(app) as http:
-        for n, (run_id, _statuses) in enumerate(results):
-            run = http.get(f"/api/v1/runs/{run_id}").json()
-            assert run["status"] == "finished"
-            assert run["metrics"]["loss"]["step"] == BATCHES * POINTS - 1
-            history = http.get(
-                f"/api/v1/runs/{run_id}/metric-history", params={"key": "loss"}
-            ).json()
-            assert [p["step"] for p in history] == list(range(BATCHES * POINTS))
-            assert {round(p["value"] - p["step"] % POINTS / 100, 6) for p in history} == {n}
-        runs = http.get("/api/v1/projects/CH/runs", params={"limit": 100}).json()
-        assert len(runs) == THREADS
+    for n, run_id in enumerate(run_ids):
+        run = do.read(tracking.get_run, run_id)
+        assert run.status == "finished"
+        assert run.metrics["loss"].step == BATCHES * POINTS - 1
+        history = do.read(tracking.metric_history, run_id, "loss")
+        assert [p.step for p in history] == list(range(BATCHES * POINTS))
+        assert {round(p.value - p.step % POINTS / 100, 6) for p in history} == {n}
+    assert len(do.read(tracking.list_runs, project, limit=100)) == THREADS
 
 
-def test_threads_logging_to_the_same_run_keep_the_latest_right(app: FastAPI) -> None:
-    with TestClient(app) as setup:
-        setup.post("/api/v1/projects", json={"key": "CH", "name": "c"})
-        run_id = setup.post("/api/v1/projects/CH/runs", json={}).json()["id"]
-        # The summary row exists already: concurrent batches update it rather than race to
-        # insert it (a lost insert race is a 409 "retry" on PostgreSQL).
-        seed = {"metrics": [{"key": "loss", "value": -1.0, "step": -1}]}
-        assert setup.post(f"/api/v1/runs/{run_id}/metrics", json=seed).status_code == 200
+def test_threads_logging_to_the_same_run_keep_the_latest_right(do: UseCases, project: str) -> None:
+    run_id = do(tracking.create_run, project, RunCreate()).id
+    # The summary row exists already: concurrent batches update it rather than race to
+    # insert it (a lost insert race is a Conflict "retry" on PostgreSQL).
+    do(tracking.log_metrics, run_id, [MetricIn(key="loss", value=-1.0, step=-1)])
     start = threading.Barrier(THREADS)
 
     def worker(n: int) -> list[int]:
-        codes = []
-        with TestClient(app, raise_server_exceptions=False) as http:
-            start.wait(timeout=30)
-            for b in range(BATCHES):
-                step = b * THREADS + n  # interleaved steps across threads
-                point = {"key": "loss", "value": float(step), "step": step}
-                response = http.post(f"/api/v1/runs/{run_id}/metrics", json={"metrics": [point]})
-                codes.append(response.status_code)
-        return codes
+        counts = []
+        start.wait(timeout=30)
+        for b in range(BATCHES):
+            step = b * THREADS + n  # interleaved steps across threads
+            point = MetricIn(key="loss", value=float(step), step=step)
+            counts.append(do(tracking.log_metrics, run_id, [point]))
+        return counts
 
     with ThreadPoolExecutor(THREADS) as pool:
-        codes = [c for result in pool.map(worker, range(THREADS)) for c in result]
-    assert set(codes) == {200}
-    with TestClient(app) as http:
-        latest = http.get(f"/api/v1/runs/{run_id}").json()["metrics"]["loss"]
-        history = http.get(f"/api/v1/runs/{run_id}/metric-history", params={"key": "loss"}).json()
+        counts = [c for result in pool.map(worker, range(THREADS)) for c in result]
+    assert counts == [1] * THREADS * BATCHES
+    latest = do.read(tracking.get_run, run_id).metrics["loss"]
+    history = do.read(tracking.metric_history, run_id, "loss")
     last = BATCHES * THREADS - 1
-    assert (latest["step"], latest["value"]) == (last, float(last))
-    assert [p["step"] for p in history] == list(range(-1, BATCHES * THREADS))
+    assert (latest.step, latest.value) == (last, float(last))
+    assert [p.step for p in history] == list(range(-1, BATCHES * THREADS))
 
 
-def test_concurrent_first_requests_share_one_local_user(app: FastAPI) -> None:
-    # Regression: on PostgreSQL the first requests of a fresh server raced to create the
-    # local user; the losers got a 500 (unique violation) or a 409.
-    start = threading.Barrier(8)
-
-    def first_request(_n: int) -> tuple[int, str]:
-        with TestClient(app, raise_server_exceptions=False) as http:
-            start.wait(timeout=30)
-            response = http.get("/api/v1/me")
-            return response.status_code, response.text
-
-    with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(first_request, range(8)))
-    assert {code for code, _text in answers} == {200}, answers
-    with app.state.loopwise.db.engine.connect() as conn:
-        users = conn.execute(sa.text("SELECT username FROM users")).scalars().all()
-    assert users == ["local"]
-
-
-def test_an_older_point_never_overwrites_a_newer_latest_value(app: FastAPI) -> None:
+def test_an_older_point_never_overwrites_a_newer_latest_value(do: UseCases, project: str) -> None:
     """Two transactions merge into the same latest-value row, the newer one first.
 
     Writer A logs step 10 and holds its transaction open; writer B logs step 5 meanwhile.
     B must see A's step 10 once A commits, not the step 0 it could read before.
     """
-    state = app.state.loopwise
-    with TestClient(app) as http:
-        http.post("/api/v1/projects", json={"key": "CH", "name": "c"})
-        run_id = http.post("/api/v1/projects/CH/runs", json={}).json()["id"]
-        first = {"metrics": [{"key": "loss", "value": 0.0, "step": 0}]}
-        assert http.post(f"/api/v1/runs/{run_id}/metrics", json=first).status_code == 200
+    state = do.state
+    run_id = do(tracking.create_run, project, RunCreate()).id
+    do(tracking.log_metrics, run_id, [MetricIn(key="loss", value=0.0, step=0)])
 
     def log(step: int) -> None:
         with state.context(SYSTEM, write=True) as ctx:
@@ -154,8 +107,7 @@ def test_an_older_point_never_overwrites_a_newer_latest_value(app: FastAPI) -> N
     writer_b.join(timeout=30)
     assert not writer_b.is_alive()
 
-    with TestClient(app) as http:
-        latest = http.get(f"/api/v1/runs/{run_id}").json()["metrics"]["loss"]
-        history = http.get(f"/api/v1/runs/{run_id}/metric-history", params={"key": "loss"}).json()
-    assert (latest["step"], latest["value"]) == (10, 10.0)
-    assert [p["step"] for p in history] == [0, 5, 10]
+    latest = do.read(tracking.get_run, run_id).metrics["loss"]
+    history = do.read(tracking.metric_history, run_id, "loss")
+    assert (latest.step, latest.value) == (10, 10.0)
+    assert [p.step for p in history] == [0, 5, 10]

@@ -1,4 +1,5 @@
-"""Metric series and the latest-value summary, cross-checked by brute force.
+"""Metric series and the latest-value summary, cross-checked by brute force (the
+tracking service called directly).
 
 The server keeps ``latest_metrics`` incrementally (per batch, merged with what is stored).
 The tests recompute it from every point ever logged: the point with the highest
@@ -13,32 +14,18 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
-from loopwise import Client
 from loopwise.core.clock import FrozenClock, to_millis
+from loopwise.tracking import service as tracking
+from loopwise.tracking.schemas import MetricIn, MetricsIn, RunCreate
+from use_cases import UseCases
 
 pytestmark = pytest.mark.store
 
 
-def wire(value: float) -> float | str:
-    """How the API writes a stored value."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float(value)
-
-
-def to_json(value: float) -> float | str:
-    """How a test sends a value: non-finite ones as the documented strings."""
-    return wire(value) if not math.isfinite(value) else value
-
-
-@pytest.fixture
-def project(api: TestClient) -> str:
-    assert api.post("/api/v1/projects", json={"key": "CHURN", "name": "Churn"}).status_code == 201
-    return "CHURN"
+def same(a: float, b: float) -> bool:
+    """Equal, counting NaN equal to NaN."""
+    return (math.isnan(a) and math.isnan(b)) or a == b
 
 
 values = st.one_of(
@@ -65,24 +52,19 @@ batches = st.lists(st.lists(points, min_size=1, max_size=6), min_size=1, max_siz
 )
 @given(batches=batches)
 def test_latest_summary_and_history_match_a_brute_force_replay(
-    api: TestClient, project: str, clock: FrozenClock, batches: list[list[dict[str, Any]]]
+    do: UseCases, project: str, clock: FrozenClock, batches: list[list[dict[str, Any]]]
 ) -> None:
-    run_id = api.post(f"/api/v1/projects/{project}/runs", json={}).json()["id"]
+    run_id = do(tracking.create_run, project, RunCreate()).id
     now_ms = to_millis(clock.now())
     logged: list[dict[str, Any]] = []
     for batch in batches:
-        body = []
+        body = MetricsIn(metrics=[MetricIn(**p) for p in batch])
+        assert do(tracking.log_metrics, run_id, body.metrics) == len(batch)
         for p in batch:
-            point = {"key": p["key"], "value": to_json(p["value"]), "step": p["step"]}
-            if p["timestamp"] is not None:
-                point["timestamp"] = p["timestamp"]
-            body.append(point)
             ts = p["timestamp"] if p["timestamp"] is not None else now_ms
             logged.append(
                 {"key": p["key"], "step": p["step"], "timestamp": ts, "value": p["value"]}
             )
-        response = api.post(f"/api/v1/runs/{run_id}/metrics", json={"metrics": body})
-        assert response.json() == {"count": len(batch)}
 
         # Brute force over everything logged so far.
         expected_latest: dict[str, dict[str, Any]] = {}
@@ -93,65 +75,63 @@ def test_latest_summary_and_history_match_a_brute_force_replay(
                 best["timestamp"],
             ):
                 expected_latest[point["key"]] = point
-        run = api.get(f"/api/v1/runs/{run_id}").json()
-        assert run["metrics"] == {
-            key: {
-                "key": key,
-                "value": wire(p["value"]),
-                "step": p["step"],
-                "timestamp": p["timestamp"],
-            }
-            for key, p in expected_latest.items()
-        }
+        latest = do.read(tracking.get_run, run_id).metrics
+        assert set(latest) == set(expected_latest)
+        for key, p in expected_latest.items():
+            got = latest[key]
+            assert (got.key, got.step, got.timestamp) == (key, p["step"], p["timestamp"])
+            assert same(got.value, p["value"]), (key, got.value, p["value"])
 
     for key in {p["key"] for p in logged}:
         mine = [p for p in logged if p["key"] == key]
         expected = sorted(mine, key=lambda p: (p["step"], p["timestamp"]))  # stable: log order
-        history = api.get(f"/api/v1/runs/{run_id}/metric-history", params={"key": key}).json()
-        assert history == [
-            {"key": key, "value": wire(p["value"]), "step": p["step"], "timestamp": p["timestamp"]}
-            for p in expected
+        history = do.read(tracking.metric_history, run_id, key)
+        assert [(h.key, h.step, h.timestamp) for h in history] == [
+            (key, p["step"], p["timestamp"]) for p in expected
         ]
+        assert all(same(h.value, p["value"]) for h, p in zip(history, expected, strict=True))
 
 
-def test_history_is_ordered_by_step_whatever_the_arrival_order(
-    client: Client, project: str
-) -> None:
-    run = client.create_run(project)
-    client.log_metrics(
+def test_history_is_ordered_by_step_whatever_the_arrival_order(do: UseCases, project: str) -> None:
+    run = do(tracking.create_run, project, RunCreate())
+    do(
+        tracking.log_metrics,
         run.id,
         [
-            {"key": "loss", "value": 0.3, "step": 3},
-            {"key": "loss", "value": 0.9, "step": 0},
-            {"key": "other", "value": 5.0, "step": 1},
+            MetricIn(key="loss", value=0.3, step=3),
+            MetricIn(key="loss", value=0.9, step=0),
+            MetricIn(key="other", value=5.0, step=1),
         ],
     )
-    client.log_metrics(run.id, [{"key": "loss", "value": 0.5, "step": 1, "timestamp": 10}])
-    history = client.metric_history(run.id, "loss")
+    do(tracking.log_metrics, run.id, [MetricIn(key="loss", value=0.5, step=1, timestamp=10)])
+    history = do.read(tracking.metric_history, run.id, "loss")
     assert [(p.step, p.value) for p in history] == [(0, 0.9), (1, 0.5), (3, 0.3)]
-    latest = client.get_run(run.id).metrics
+    latest = do.read(tracking.get_run, run.id).metrics
     assert (latest["loss"].step, latest["loss"].value) == (3, 0.3)  # not the last to arrive
     assert (latest["other"].step, latest["other"].value) == (1, 5.0)
 
 
 def test_metric_timestamps_default_to_the_clock(
-    client: Client, project: str, clock: FrozenClock
+    do: UseCases, project: str, clock: FrozenClock
 ) -> None:
-    run = client.create_run(project)
-    client.log_metrics(run.id, [{"key": "loss", "value": 1.0}])
-    (point,) = client.metric_history(run.id, "loss")
+    run = do(tracking.create_run, project, RunCreate())
+    do(tracking.log_metrics, run.id, [MetricIn(key="loss", value=1.0)])
+    (point,) = do.read(tracking.metric_history, run.id, "loss")
     assert (point.step, point.timestamp) == (0, to_millis(clock.now()))
     assert point.timestamp == 1_767_603_600_000  # 2026-01-05 09:00 UTC in milliseconds
 
 
-def test_non_finite_values_through_the_sdk(client: Client, project: str) -> None:
-    run = client.create_run(project)
+def test_non_finite_values_are_stored_and_read_back(do: UseCases, project: str) -> None:
+    run = do(tracking.create_run, project, RunCreate())
     # (-0.0 is left out: SQLite stores whole REAL values as integers and loses its sign.)
     sent = [math.nan, math.inf, -math.inf, 0.0, 5e-324, 1.7976931348623157e308]
-    client.log_metrics(
-        run.id, [{"key": "x", "value": to_json(v), "step": i} for i, v in enumerate(sent)]
+    # As the API receives them: the non-finite ones as the documented strings.
+    wire: list[float | str] = ["NaN", "Infinity", "-Infinity", *sent[3:]]
+    body = MetricsIn.model_validate(
+        {"metrics": [{"key": "x", "value": v, "step": i} for i, v in enumerate(wire)]}
     )
-    got = [p.value for p in client.metric_history(run.id, "x")]
+    do(tracking.log_metrics, run.id, body.metrics)
+    got = [p.value for p in do.read(tracking.metric_history, run.id, "x")]
     assert math.isnan(got[0])
     assert got[1:] == sent[1:]
-    assert client.get_run(run.id).metrics["x"].value == 1.7976931348623157e308
+    assert do.read(tracking.get_run, run.id).metrics["x"].value == 1.7976931348623157e308

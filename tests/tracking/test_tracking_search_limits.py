@@ -1,18 +1,19 @@
 """The filter grammar's limits: what is past them is refused before any SQL is built, and
 the largest search within them still runs on both stores (SQLite refuses an expression
 tree deeper than 1,000 and more than 64 tables in a join; each clause nests one level,
-each sort key is one join)."""
+each sort key is one join). The MLflow door's answer to a refused filter is in
+tests/mlflow/test_mlflow_rest.py."""
 
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from loopwise.core.errors import InvalidInput
 from loopwise.core.limits import MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, MAX_ORDER_KEYS
 from loopwise.tracking import search
-
-API = "/api/2.0/mlflow"
+from loopwise.tracking import service as tracking
+from loopwise.tracking.schemas import MetricIn, RunCreate
+from use_cases import UseCases
 
 
 def clauses(n: int) -> str:
@@ -50,54 +51,51 @@ def test_sort_keys_are_limited() -> None:
 
 
 @pytest.mark.store
-def test_the_largest_search_within_the_limits_runs(api: TestClient) -> None:
-    exp = api.post(f"{API}/experiments/create", json={"name": "big"}).json()["experiment_id"]
-    info = api.post(f"{API}/runs/create", json={"experiment_id": exp}).json()["run"]["info"]
-    batch = {
-        "run_id": info["run_id"],
-        "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
-        "params": [{"key": f"p{i}", "value": "a"} for i in range(MAX_FILTER_CLAUSES)],
-    }
-    assert api.post(f"{API}/runs/log-batch", json=batch).status_code == 200
+def test_the_largest_search_within_the_limits_runs(do: UseCases, project: str) -> None:
+    params = {f"p{i}": "a" for i in range(MAX_FILTER_CLAUSES)}
+    run = do(tracking.create_run, project, RunCreate(experiment="big", params=params))
+    do(tracking.log_metrics, run.id, [MetricIn(key="m", value=1.0)])
     per_clause = MAX_FILTER_VALUES // MAX_FILTER_CLAUSES
     values = ", ".join(["'a'"] + [f"'v{j}'" for j in range(per_clause - 1)])
     text = " and ".join(f"params.p{i} IN ({values})" for i in range(MAX_FILTER_CLAUSES))
     # a metric first (the summary-index path), then a join per key up to the limit
     order = ["metrics.m DESC"] + [f"params.p{i}" for i in range(MAX_ORDER_KEYS - 1)]
-    body = {"experiment_ids": [exp], "filter": text, "order_by": order}
-    response = api.post(f"{API}/runs/search", json=body)
-    assert response.status_code == 200, response.text[:300]
-    assert [r["info"]["run_id"] for r in response.json()["runs"]] == [info["run_id"]]
+    found, more = do.read(
+        tracking.search_runs, [run.experiment_id], filter_string=text, order_by=order
+    )
+    assert [r.id for r in found] == [run.id] and not more
 
 
 @pytest.mark.store
-def test_the_mlflow_door_answers_invalid_parameter_value(api: TestClient) -> None:
-    exp = api.post(f"{API}/experiments/create", json={"name": "x"}).json()["experiment_id"]
-    body = {"experiment_ids": [exp], "filter": clauses(2000)}
-    response = api.post(f"{API}/runs/search", json=body)
-    assert response.status_code == 400
-    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
-    assert f"at most {MAX_FILTER_CLAUSES}" in response.json()["message"]
+@pytest.mark.parametrize(
+    "filter_string", ["attributes.start_time > 1e20", "attributes.end_time < -1e20"]
+)
+def test_absurd_times_in_filters_are_refused(
+    do: UseCases, project: str, filter_string: str
+) -> None:
+    experiment = do(tracking.get_or_create_experiment, project, "Default").id
+    with pytest.raises(InvalidInput, match="a time is out of range"):
+        do.read(tracking.search_runs, [experiment], filter_string=filter_string)
 
 
 @pytest.mark.store
-def test_fenced_subqueries_find_the_same_runs(api: TestClient) -> None:
+def test_fenced_subqueries_find_the_same_runs(do: UseCases, project: str) -> None:
     """Past FENCE_AFTER subquery clauses each EXISTS is planned on its own (OFFSET 0): the
     runs found must not change. The same conditions, fenced and not, against a brute force
     over the runs' own params, metrics and tags."""
-    exp = api.post(f"{API}/experiments/create", json={"name": "fence"}).json()["experiment_id"]
     stored: dict[str, dict[str, str]] = {}
+    experiment = ""
     for r in range(12):
-        run = api.post(f"{API}/runs/create", json={"experiment_id": exp}).json()["run"]["info"]
         params = {f"p{i}": str((r >> i) & 1) for i in range(4)}
-        batch = {
-            "run_id": run["run_id"],
-            "params": [{"key": k, "value": v} for k, v in params.items()],
-            "metrics": [{"key": "m", "value": r, "timestamp": 1, "step": 0}],
-            "tags": [{"key": "t", "value": "even" if r % 2 == 0 else "odd"}],
-        }
-        assert api.post(f"{API}/runs/log-batch", json=batch).status_code == 200
-        stored[run["run_id"]] = {**params, "m": str(r), "t": batch["tags"][0]["value"]}
+        tag = "even" if r % 2 == 0 else "odd"
+        run = do(
+            tracking.create_run,
+            project,
+            RunCreate(experiment="fence", params=params, tags={"t": tag}),
+        )
+        do(tracking.log_metrics, run.id, [MetricIn(key="m", value=r)])
+        experiment = run.experiment_id
+        stored[run.id] = {**params, "m": str(r), "t": tag}
     few = "params.p0 = '1' and metrics.m > 2 and tags.t = 'odd'"
     many = few + " and params.p1 IN ('0', '1')" * (search.FENCE_AFTER - 2)
     assert len(search.parse_filter(few)) <= search.FENCE_AFTER < len(search.parse_filter(many))
@@ -105,11 +103,8 @@ def test_fenced_subqueries_find_the_same_runs(api: TestClient) -> None:
         rid for rid, v in stored.items() if v["p0"] == "1" and int(v["m"]) > 2 and v["t"] == "odd"
     }
     for text in (few, many):
-        body = {"experiment_ids": [exp], "filter": text, "max_results": 100}
-        found = {
-            r["info"]["run_id"] for r in api.post(f"{API}/runs/search", json=body).json()["runs"]
-        }
-        assert found == expected and len(expected) == 5
+        found, _more = do.read(tracking.search_runs, [experiment], filter_string=text, limit=100)
+        assert {r.id for r in found} == expected and len(expected) == 5
 
 
 def test_subqueries_are_fenced_only_past_the_threshold() -> None:

@@ -1,5 +1,5 @@
 """The helpers every server-drawn chart shares (web.charts); the charts themselves are
-tested with their slices' pages."""
+tested in their slices' folders (tracking, planning, registry)."""
 
 from __future__ import annotations
 

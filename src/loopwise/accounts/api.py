@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from loopwise.accounts import identity, service
-from loopwise.accounts.models import Token, User, parse_duration
+from loopwise.accounts.models import Token, User
 from loopwise.accounts.schemas import LoginIn, TokenCreate, TokenCreated, UserCreate
 from loopwise.core.context import Actor
 from loopwise.web.deps import SESSION_COOKIE, CallerDep, StateDep
@@ -38,28 +38,19 @@ def login(body: LoginIn, state: StateDep, request: Request, response: Response) 
 @router.get("/users")
 def list_users(caller: CallerDep) -> list[User]:
     with caller.read() as ctx:
-        service.require_workspace_admin(ctx)
-        return service.list_users(ctx.session)
+        return service.workspace_users(ctx)
 
 
 @router.post("/users", status_code=201)
 def create_user(body: UserCreate, caller: CallerDep) -> User:
     with caller.write() as ctx:
-        service.require_workspace_admin(ctx)
-        return service.create_user(
-            ctx.session,
-            ctx.clock,
-            body.username,
-            display_name=body.display_name,
-            password=body.password,
-            is_admin=body.is_admin,
-        )
+        return service.add_user(ctx, body)
 
 
 @router.get("/tokens")
 def list_tokens(caller: CallerDep) -> list[Token]:
     with caller.read() as ctx:
-        return service.list_tokens(ctx.session, ctx.actor.user_id)
+        return service.tokens_of(ctx)
 
 
 @router.post("/tokens", status_code=201)
@@ -67,11 +58,8 @@ def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
     """Create an API token for yourself. The secret is shown only in this response.
 
     ``expires_in`` (e.g. ``90m``, ``12h``, ``30d``) makes it stop working after that long."""
-    ttl = parse_duration(body.expires_in) if body.expires_in else None
     with caller.write() as ctx:
-        token, secret = service.create_token(
-            ctx.session, ctx.clock, ctx.actor.user_id, body.name, ttl=ttl
-        )
+        token, secret = service.issue_token(ctx, body)
     return TokenCreated(token=token, secret=secret)
 
 

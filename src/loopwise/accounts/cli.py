@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loopwise.accounts import service
-from loopwise.accounts.models import Token, User, parse_duration
+from loopwise.accounts.models import Token, User
 from loopwise.accounts.schemas import TokenCreate, TokenCreated, UserCreate
 from loopwise.console import JsonOption, env_of
 
@@ -51,15 +51,7 @@ def create_user(
         secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = UserCreate(username=username, display_name=display_name, password=secret, is_admin=admin)
     with env.write() as c:
-        service.require_workspace_admin(c)
-        user = service.create_user(
-            c.session,
-            c.clock,
-            data.username,
-            display_name=data.display_name,
-            password=data.password,
-            is_admin=data.is_admin,
-        )
+        user = service.add_user(c, data)
     env.emit(
         user,
         User,
@@ -73,8 +65,7 @@ def list_users(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List workspace users."""
     env = env_of(ctx)
     with env.read() as c:
-        service.require_workspace_admin(c)
-        users = service.list_users(c.session)
+        users = service.workspace_users(c)
     rows = [
         (u.username, u.display_name, "yes" if u.is_admin else "", env.when(u.created_at))
         for u in users
@@ -108,18 +99,13 @@ def create_token(
     """Create an API token and print its secret (shown only this once)."""
     env = env_of(ctx)
     data = TokenCreate(name=name, expires_in=expires_in)
-    ttl = parse_duration(data.expires_in) if data.expires_in is not None else None
     with env.write() as c:
-        service.require_workspace_admin(c)
-        owner = service.get_user(c.session, user)
-        token, secret = service.create_token(c.session, c.clock, owner.id, data.name, ttl=ttl)
+        token, secret = service.issue_token(c, data, username=user)
     if as_json:
         typer.echo(TokenCreated(token=token, secret=secret).model_dump_json(indent=2))
         return
     until = f", expires {env.when(token.expires_at)}" if token.expires_at else ""
-    env.note(
-        f"token {token.id} ({token.name}) for {owner.username}{until}; the secret is shown once:"
-    )
+    env.note(f"token {token.id} ({token.name}) for {user}{until}; the secret is shown once:")
     typer.echo(secret)
 
 
@@ -132,9 +118,7 @@ def list_tokens(
     """List a user's API tokens: expiry, last use (noted at most once a minute), state."""
     env = env_of(ctx)
     with env.read() as c:
-        service.require_workspace_admin(c)
-        owner = service.get_user(c.session, user)
-        tokens = service.list_tokens(c.session, owner.id)
+        tokens = service.tokens_of(c, user)
         now = c.clock.now()
     rows = [
         (

@@ -12,7 +12,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from loopwise.accounts import passwords
-from loopwise.accounts.models import Membership, Role, Token, TokenKind, User
+from loopwise.accounts.models import Membership, Role, Token, TokenKind, User, parse_duration
+from loopwise.accounts.schemas import TokenCreate, UserCreate
 from loopwise.accounts.tables import MembershipRow, TokenRow, UserRow
 from loopwise.accounts.throttle import LoginThrottle
 from loopwise.core.clock import Clock
@@ -124,6 +125,25 @@ def require_workspace_admin(ctx: Context) -> None:
         raise PermissionDenied("only a workspace admin may do this")
 
 
+def add_user(ctx: Context, data: UserCreate) -> User:
+    """A new workspace user (workspace admins only)."""
+    require_workspace_admin(ctx)
+    return create_user(
+        ctx.session,
+        ctx.clock,
+        data.username,
+        display_name=data.display_name,
+        password=data.password,
+        is_admin=data.is_admin,
+    )
+
+
+def workspace_users(ctx: Context) -> list[User]:
+    """Every user of the workspace (workspace admins only)."""
+    require_workspace_admin(ctx)
+    return list_users(ctx.session)
+
+
 # --- tokens and sessions ---------------------------------------------------------------
 
 
@@ -205,6 +225,28 @@ def create_token(
     session.add(row)
     session.flush()
     return _token(row), secret
+
+
+def _owner_id(ctx: Context, username: str | None) -> str:
+    """The caller's own id, or (workspace admins only) another user's."""
+    if username is None:
+        return ctx.actor.user_id
+    require_workspace_admin(ctx)
+    return get_user(ctx.session, username).id
+
+
+def issue_token(
+    ctx: Context, data: TokenCreate, *, username: str | None = None
+) -> tuple[Token, str]:
+    """An API token for the caller, or for ``username`` (workspace admins only), that
+    stops working after ``data.expires_in`` if given. The secret is returned only here."""
+    ttl = parse_duration(data.expires_in) if data.expires_in is not None else None
+    return create_token(ctx.session, ctx.clock, _owner_id(ctx, username), data.name, ttl=ttl)
+
+
+def tokens_of(ctx: Context, username: str | None = None) -> list[Token]:
+    """The caller's API tokens, or ``username``'s (workspace admins only)."""
+    return list_tokens(ctx.session, _owner_id(ctx, username))
 
 
 def _token(row: TokenRow) -> Token:

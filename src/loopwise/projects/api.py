@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Membership
 from loopwise.accounts.schemas import MemberSet
 from loopwise.projects import service as projects
@@ -42,17 +41,16 @@ def update_project(key: str, body: ProjectUpdate, caller: CallerDep) -> Project:
 @router.get("/projects/{key}/members")
 def list_members(key: str, caller: CallerDep) -> list[Membership]:
     with caller.read() as ctx:
-        return accounts.list_members(ctx, projects.resolve_project(ctx, key).id)
+        return projects.list_members(ctx, key)
 
 
 @router.put("/projects/{key}/members")
 def set_member(key: str, body: MemberSet, caller: CallerDep) -> Membership:
     with caller.write() as ctx:
-        project = projects.resolve_project(ctx, key)
-        return accounts.set_member(ctx, project.id, body.username, body.role)
+        return projects.set_member(ctx, key, body)
 
 
 @router.delete("/projects/{key}/members/{username}", status_code=204)
 def remove_member(key: str, username: str, caller: CallerDep) -> None:
     with caller.write() as ctx:
-        accounts.remove_member(ctx, projects.resolve_project(ctx, key).id, username)
+        projects.remove_member(ctx, key, username)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Membership, Role
 from loopwise.accounts.schemas import MemberSet
 from loopwise.console import JsonOption, ProjectArg, env_of
@@ -170,8 +169,7 @@ def set_member(
     env = env_of(ctx)
     data = MemberSet(username=user, role=role)
     with env.write() as c:
-        project_id = projects.resolve_project(c, project).id
-        membership = accounts.set_member(c, project_id, data.username, data.role)
+        membership = projects.set_member(c, project, data)
     env.emit(
         membership,
         Membership,
@@ -189,7 +187,7 @@ def list_members(
     """List a project's members and roles."""
     env = env_of(ctx)
     with env.read() as c:
-        members = accounts.list_members(c, projects.resolve_project(c, project).id)
+        members = projects.list_members(c, project)
     env.emit(
         members,
         list[Membership],

@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
-from loopwise.accounts.models import Role
+from loopwise.accounts.models import Membership, Role
+from loopwise.accounts.schemas import MemberSet
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, Conflict, NotFound
 from loopwise.core.ids import new_id
@@ -136,6 +137,24 @@ def update_project(ctx: Context, key: str, data: ProjectUpdate) -> Project:
     row.updated_at = ctx.clock.now()
     ctx.session.flush()
     return project_from_row(row)
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+def list_members(ctx: Context, key: str) -> list[Membership]:
+    """The project's members and their roles (any member may see them)."""
+    return accounts.list_members(ctx, resolve_project(ctx, key).id)
+
+
+def set_member(ctx: Context, key: str, data: MemberSet) -> Membership:
+    """Add a user to the project or change their role (project admins only)."""
+    return accounts.set_member(ctx, resolve_project(ctx, key).id, data.username, data.role)
+
+
+def remove_member(ctx: Context, key: str, username: str) -> None:
+    """Take a user off the project (project admins only)."""
+    accounts.remove_member(ctx, resolve_project(ctx, key).id, username)
 
 
 # --- what other slices keep per project -------------------------------------------------

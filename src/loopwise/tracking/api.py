@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from loopwise.core.errors import InvalidInput, TooLarge
+from loopwise.core.errors import TooLarge
 from loopwise.tracking import artifacts, series, service
 from loopwise.tracking.models import ArtifactInfo, Experiment, MetricPoint, Run, RunStatus
 from loopwise.tracking.schemas import (
@@ -98,10 +98,6 @@ def log_metrics(run_id: str, body: MetricsIn, caller: CallerDep) -> dict[str, in
 def log_columns(run_id: str, body: ColumnsIn, caller: CallerDep) -> dict[str, int]:
     """Log one metric as parallel arrays (steps, values, optional timestamps): the fast
     path for long series."""
-    if len(body.values) != len(body.steps) or (
-        body.timestamps is not None and len(body.timestamps) != len(body.steps)
-    ):
-        raise InvalidInput("steps, values and timestamps must have the same length")
     with caller.write() as ctx:
         count = service.log_columns(
             ctx, run_id, body.key, body.steps, body.floats(), body.timestamps

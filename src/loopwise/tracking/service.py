@@ -389,7 +389,9 @@ def log_columns(
     values: Sequence[float],
     timestamps: Sequence[int] | None = None,
 ) -> int:
-    """The columnar fast path: one key, parallel arrays (already validated)."""
+    """The columnar fast path: one key, parallel arrays (each value already validated)."""
+    if len(values) != len(steps) or (timestamps is not None and len(timestamps) != len(steps)):
+        raise InvalidInput("steps, values and timestamps must have the same length")
     times: Sequence[int | None] = [None] * len(steps) if timestamps is None else timestamps
     return log_tuples(
         ctx,

@@ -1,7 +1,12 @@
-"""MLflow ``log-batch``: the body is validated in one pass and the points are written with
-multi-row statements of 100 rows plus the remainder. Whatever the batch size, history and
-the latest-value summary must hold exactly what was sent, and a bad batch must store
-nothing at all (on SQLite and PostgreSQL)."""
+"""The MLflow REST door over HTTP: ``log-batch`` bodies as the mlflow client writes them
+(int64 fields as strings, bare NaN/Infinity tokens), its answers in MLflow's error shape,
+and search answering each run as get-run does. The tracking use cases behind it are
+tested directly in tests/tracking.
+
+``log-batch`` validates the body in one pass and writes the points with multi-row
+statements of 100 rows plus the remainder: whatever the batch size, history and the
+latest-value summary must hold exactly what was sent, and a bad batch must store nothing
+at all (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,10 +15,9 @@ import math
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 from starlette.testclient import TestClient
 
-from loopwise.tracking import ingest
+from loopwise.core.limits import MAX_FILTER_CLAUSES
 
 pytestmark = pytest.mark.store
 
@@ -144,15 +148,6 @@ def test_unknown_run_is_404(api: TestClient) -> None:
     assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
-def test_driver_errors_are_sqlalchemy_errors(app: Any) -> None:
-    """A driver-level statement that the database refuses raises SQLAlchemy's exception
-    class (here a foreign-key violation: no such run), and the transaction rolls back."""
-    state = app.state.loopwise
-    rows = ingest.points("run_missing", 1, [("k", i, 1, float(i)) for i in range(150)])
-    with pytest.raises(IntegrityError), state.db.session(write=True) as session:
-        ingest.insert_points(session, rows)
-
-
 def test_search_answers_each_run_as_get_does(api: TestClient) -> None:
     """Search builds its answer from plain page values, get-run from Run objects: the two
     must describe a run identically (info, metrics including non-finite ones, params and
@@ -192,3 +187,39 @@ def test_search_of_an_unknown_experiment_is_404(api: TestClient) -> None:
     assert response.status_code == 404
     assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     assert api.post(f"{API}/runs/search", json={"experiment_ids": [exp, "0"]}).status_code == 200
+
+
+def test_the_mlflow_door_answers_invalid_parameter_value(api: TestClient) -> None:
+    exp = api.post(f"{API}/experiments/create", json={"name": "x"}).json()["experiment_id"]
+    for text, says in [
+        (" and ".join(f"params.p{i} = 'a'" for i in range(2000)), f"at most {MAX_FILTER_CLAUSES}"),
+        ("attributes.start_time > 1e20", "a time is out of range"),
+        ("attributes.end_time < -1e20", "a time is out of range"),
+    ]:
+        response = api.post(f"{API}/runs/search", json={"experiment_ids": [exp], "filter": text})
+        assert response.status_code == 400
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert says in response.json()["message"]
+
+
+def test_a_batch_may_not_give_a_param_two_values(api: TestClient) -> None:
+    exp = api.post(f"{API}/experiments/create", json={"name": "dup"}).json()["experiment_id"]
+    run = api.post(f"{API}/runs/create", json={"experiment_id": exp}).json()["run"]["info"]
+    batch = {
+        "run_id": run["run_id"],
+        "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}],
+        "tags": [{"key": "t", "value": "x"}],
+    }
+    twice = [{"key": "lr", "value": "0.1"}, {"key": "lr", "value": "0.2"}]
+    refused = api.post(f"{API}/runs/log-batch", json={**batch, "params": twice})
+    assert refused.status_code == 400
+    assert refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "['lr']" in refused.json()["message"]
+    data = api.get(f"{API}/runs/get", params={"run_id": run["run_id"]}).json()["run"]["data"]
+    assert data["params"] == [] and data["metrics"] == []
+    assert "t" not in {t["key"] for t in data["tags"]}
+
+    same = [{"key": "lr", "value": "0.1"}, {"key": "lr", "value": "0.1"}]
+    assert api.post(f"{API}/runs/log-batch", json={**batch, "params": same}).status_code == 200
+    data = api.get(f"{API}/runs/get", params={"run_id": run["run_id"]}).json()["run"]["data"]
+    assert data["params"] == [{"key": "lr", "value": "0.1"}]

@@ -1,5 +1,6 @@
-"""Run charts from database buckets: bands keep spikes, overlays, parallel coordinates;
-and the buckets themselves checked against a brute-force bucketing (both databases)."""
+"""Run charts from database buckets: bands keep spikes, overlays, parallel coordinates
+(tracking.charts, pure); and the buckets themselves (tracking.series) checked against a
+brute-force bucketing on both databases."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import random
 import re
 
 import pytest
-from starlette.testclient import TestClient
 
-from loopwise import Client
 from loopwise.tracking import charts as run_charts
+from loopwise.tracking import series
+from loopwise.tracking import service as tracking
 from loopwise.tracking.charts import (
     Axis,
     Line,
@@ -22,8 +23,10 @@ from loopwise.tracking.charts import (
     ramp,
     run_style,
 )
+from loopwise.tracking.schemas import RunCreate
 from loopwise.tracking.series import Bucket
 from loopwise.tracking.series import Chart as Series
+from use_cases import UseCases
 
 
 def exact(values: list[float], steps: list[int] | None = None, nans: int = 0) -> Series:
@@ -154,21 +157,17 @@ def brute_force(steps: list[int], values: list[float], points: int) -> list[Buck
     return out
 
 
+@pytest.mark.store
 @pytest.mark.parametrize("seed", [1, 2])
-def test_chart_buckets_match_brute_force(client: Client, api: TestClient, seed: int) -> None:
+def test_chart_buckets_match_brute_force(do: UseCases, project: str, seed: int) -> None:
     rng = random.Random(seed)
     steps = sorted(rng.sample(range(-5_000, 2**40), 3_000)) + [2**40] * 5  # gaps, repeats
     values = [rng.gauss(0, 1) for _ in steps]
     for i in rng.sample(range(len(values)), 40):
         values[i] = math.nan
     values[100], values[2000] = math.inf, -math.inf
-    client.create_project("BKT", "Buckets")
-    run = client.create_run("BKT")
-    client.log_metric_columns(run.id, "x", steps, values)
-    got = api.get(f"/api/v1/runs/{run.id}/metric-chart", params={"key": "x", "points": 97}).json()
-    assert got["total"] == 3_005 and got["nan_count"] == 40 and not got["exact"]
-    buckets = [
-        Bucket(b["step_min"], b["step_max"], float(b["min"]), float(b["max"]), b["count"])
-        for b in got["buckets"]
-    ]
-    assert buckets == brute_force(steps, values, 97)
+    run = do(tracking.create_run, project, RunCreate())
+    do(tracking.log_columns, run.id, "x", steps, values)
+    got = do.read(series.chart, run.id, "x", points=97)
+    assert got.total == 3_005 and got.nan_count == 40 and not got.exact
+    assert got.buckets == brute_force(steps, values, 97)
