@@ -29,7 +29,7 @@ Shot = Callable[[Page, str], Path]
 
 @pytest.fixture
 def http(live_server) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
         yield client
 
 
