@@ -114,7 +114,10 @@ def record_batches(path: Path, fmt: DataFormat, monitor: Monitor) -> Iterator[pa
             names = reader.schema.names
             yield from reader
         elif fmt is DataFormat.PARQUET:
-            yield from pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS)
+            # pre_buffer (pyarrow's default) caches every column chunk read until the file
+            # is closed: the whole file in memory by the end (bench/README.md, run M)
+            parquet = pq.ParquetFile(path, pre_buffer=False)
+            yield from parquet.iter_batches(batch_size=CHUNK_ROWS)
         else:
             raise InvalidInput("send a batch as CSV or Parquet")
     except (pa.ArrowInvalid, OSError) as exc:
