@@ -115,7 +115,7 @@ def record_batches(path: Path, fmt: DataFormat, monitor: Monitor) -> Iterator[pa
             yield from reader
         elif fmt is DataFormat.PARQUET:
             # pre_buffer (pyarrow's default) caches every column chunk read until the file
-            # is closed: the whole file in memory by the end (bench/README.md, run M)
+            # is closed: the whole file in memory by the end (bench/README.md, monitoring)
             parquet = pq.ParquetFile(path, pre_buffer=False)
             yield from parquet.iter_batches(batch_size=CHUNK_ROWS)
         else:
