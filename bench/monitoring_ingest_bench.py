@@ -3,8 +3,18 @@
     .venv/bin/python bench/monitoring_ingest_bench.py 1000000
 
 Writes a Parquet file of N rows in chunks (so the file, not this script, is large), then
-logs it through ``monitoring.ingest.log_batch`` and reports rows/s and the process's peak
-resident memory before and after. Run it with two sizes: the peak should not grow with N.
+logs it through ``monitoring.ingest.log_batch`` and reports rows/s and, while logging:
+
+- the Python heap's peak (``tracemalloc``: what Python objects and NumPy/Arrow buffers
+  allocated through Python's allocator hold; Arrow's own pool is reported beside it);
+- the peak of the process's resident memory, split as Linux counts it
+  (``/proc/self/status``, sampled every 20 ms): ``RssAnon`` (heap, the allocators' arenas,
+  SQLite's page cache) and ``RssFile`` (file pages mapped in: SQLite maps the database
+  file, up to ``PRAGMA mmap_size``, 256 MiB, and its WAL index; shared libraries). File
+  pages are the kernel's page cache seen through the map: clean, dropped under pressure.
+
+Run it with two sizes: the Python heap and RssAnon should not grow with N.
+``--no-tracemalloc`` measures time without its overhead (about 2x on allocation).
 """
 
 from __future__ import annotations
@@ -12,7 +22,9 @@ from __future__ import annotations
 import resource
 import sys
 import tempfile
+import threading
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,7 +70,57 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(rows: int) -> None:
+def sqlite_highwater_mib() -> float:
+    """SQLite's own allocations at their peak (the library Python's sqlite3 loaded)."""
+    import _sqlite3
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL(_sqlite3.__file__)  # it links libsqlite3: the same globals
+        lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+        return float(lib.sqlite3_memory_highwater(0)) / 2**20
+    except (OSError, AttributeError):
+        return float("nan")
+
+
+def db_mib(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.glob("bench.db*")) / 2**20
+
+
+def status_mib() -> dict[str, float]:
+    """VmRSS, RssAnon, RssFile, RssShmem now (MiB), from /proc/self/status."""
+    out: dict[str, float] = {}
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+class Sampler:
+    """The peak of each /proc/self/status figure, sampled every 20 ms in a thread."""
+
+    def __init__(self) -> None:
+        self.peak: dict[str, float] = status_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            for key, value in status_mib().items():
+                self.peak[key] = max(self.peak.get(key, 0.0), value)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main(rows: int, trace: bool = True) -> None:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -81,13 +143,20 @@ def main(rows: int) -> None:
                 ctx, "BENCH", MonitorCreate(name="m", reference_version_id=version, window="day")
             )
         before = peak_mb()
+        at_start = status_mib()
+        if trace:
+            tracemalloc.start()
         started = time.perf_counter()
-        with state.context(state.ensure_local_actor(), write=True) as ctx:
+        with Sampler() as sampler, state.context(state.ensure_local_actor(), write=True) as ctx:
             logged = ingest.log_batch(ctx, "BENCH", "m", batch)
         took = time.perf_counter() - started
+        heap = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
+        tracemalloc.stop()
+        arrow = pa.default_memory_pool().max_memory() / 2**20
         after = peak_mb()
         started = time.perf_counter()
-        checked = jobs.run_pending(state)
+        with Sampler() as checking:
+            checked = jobs.run_pending(state)
         check_took = time.perf_counter() - started
         print(
             f"{rows:,} rows ({batch.stat().st_size / 2**20:.0f} MiB Parquet): logged in "
@@ -95,8 +164,23 @@ def main(rows: int) -> None:
             f"peak RSS {before:.0f} MiB before, {after:.0f} MiB after logging; "
             f"{len(checked)} windows checked in {check_took:.1f} s (peak {peak_mb():.0f} MiB)"
         )
+        p = sampler.peak
+        print(
+            f"  while logging: Python heap peak {heap:.0f} MiB (tracemalloc), Arrow pool peak "
+            f"{arrow:.0f} MiB; RSS at start {at_start['VmRSS']:.0f} MiB "
+            f"(anon {at_start['RssAnon']:.0f}, file {at_start['RssFile']:.0f}), peak "
+            f"{p['VmRSS']:.0f} MiB: anon {p['RssAnon']:.0f}, file {p['RssFile']:.0f}, "
+            f"shmem {p.get('RssShmem', 0):.0f}; SQLite's allocations peak "
+            f"{sqlite_highwater_mib():.0f} MiB"
+        )
+        c = checking.peak
+        print(
+            f"  while checking: RSS peak {c['VmRSS']:.0f} MiB: anon {c['RssAnon']:.0f}, "
+            f"file {c['RssFile']:.0f}; database {db_mib(folder):.0f} MiB"
+        )
         db.dispose()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 1_000_000, trace="--no-tracemalloc" not in sys.argv)

@@ -219,3 +219,58 @@ def test_drift_to_alert_to_board_and_review_with_keys(
         reviewed = client.review_items("MON", "churn", state="reviewed")
     assert len(reviewed) == 3 and all(i.label is not None for i in reviewed)
     assert external_requests == []
+
+
+def correlated(rows: int, *, seed: int, rho: float, hour: int = 0) -> pd.DataFrame:
+    """x1, x2 standard normal with correlation ``rho`` (marginals never change)."""
+    rng = np.random.default_rng(seed)
+    z1, z2 = rng.normal(size=(2, rows))
+    start = START + timedelta(hours=hour)
+    return pd.DataFrame(
+        {
+            "timestamp": [(start + timedelta(seconds=3 * i)).isoformat() for i in range(rows)],
+            "x1": z1,
+            "x2": rho * z1 + np.sqrt(1 - rho**2) * z2,
+            "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2]),
+        }
+    )
+
+
+def test_multivariate_drift_through_the_form_is_charted_with_its_threshold(
+    page: Page,
+    live_server,  # noqa: ANN001
+    screenshot: Shot,
+) -> None:
+    base = live_server.url
+    with loopwise.Client(base) as client:
+        client.create_project("MV", "Joint drift")
+        reference = correlated(3000, seed=1, rho=0.8).drop(columns=["timestamp"])
+        ref = client.register_dataset("MV", "reference", reference).version
+
+    page.goto(f"{base}/projects/MV/monitors")
+    form = page.locator("#new-monitor form")
+    expect(form.locator("[name=check_multivariate_drift]")).not_to_be_checked()  # opt-in
+    form.locator("[name=name]").fill("joint")
+    form.locator("[name=reference_version_id]").select_option(ref.id)
+    form.locator("[name=window]").select_option("hour")
+    form.locator("[name=check_multivariate_drift]").check()
+    form.locator("[name=threshold_multivariate_drift]").fill("0.6")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Create monitor").click()
+    expect(page.locator("h1")).to_contain_text("joint")
+
+    # three hours as in the reference, then three whose correlation flipped
+    with loopwise.Client(base) as client:
+        for hour in range(6):
+            rho = 0.8 if hour < 3 else -0.8
+            client.log_batch("MV", "joint", correlated(1200, seed=10 + hour, rho=rho, hour=hour))
+        alerts = client.list_alerts("MV", state="open")
+    assert [a.check.value for a in alerts] == ["multivariate_drift"]
+    assert alerts[0].threshold == pytest.approx(0.6) and alerts[0].windows_breached == 3
+
+    page.goto(f"{base}/projects/MV/monitors/joint")
+    chart = page.locator("svg.monitor-chart", has_text="Multivariate drift")
+    expect(chart).to_have_count(1)
+    expect(chart.locator(".threshold")).to_be_attached()
+    expect(page.locator("#open-alerts")).to_contain_text("Multivariate drift")
+    screenshot(page, "monitoring-09-multivariate-drift")

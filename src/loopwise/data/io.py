@@ -76,7 +76,8 @@ def batches(path: Path, fmt: DataFormat) -> tuple[pa.Schema, Iterator[pa.RecordB
             reader = pacsv.open_csv(path)
             return reader.schema, iter(reader)
         if fmt is DataFormat.PARQUET:
-            pf = pq.ParquetFile(path)
+            # no pre_buffer: pyarrow would keep every column chunk read until the end
+            pf = pq.ParquetFile(path, pre_buffer=False)
             return pf.schema_arrow, pf.iter_batches(batch_size=BATCH_ROWS)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"cannot read {path.name} as {fmt.value}: {exc}") from exc

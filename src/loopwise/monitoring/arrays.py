@@ -67,6 +67,22 @@ def columns_of(batch: pa.RecordBatch, specs: Sequence[ColumnSpec]) -> dict[str, 
     return {s.name: as_kind(batch.column(s.name), s.kind, s.name) for s in specs if s.name in names}
 
 
+def feature_columns(batch: pa.RecordBatch, specs: Sequence[ColumnSpec]) -> dict[str, np.ndarray]:
+    """Every one of ``specs`` converted by its kind; a column the batch lacks is all
+    missing (NaN, None): what a row sample keeps."""
+    names = set(batch.schema.names)
+    return {
+        s.name: as_kind(batch.column(s.name), s.kind, s.name)
+        if s.name in names
+        else missing(s.kind, batch.num_rows)
+        for s in specs
+    }
+
+
+def missing(kind: ColumnKind, n: int) -> np.ndarray:
+    return np.full(n, np.nan) if kind is ColumnKind.NUMERIC else np.full(n, None, dtype=object)
+
+
 def take(columns: dict[str, np.ndarray], index: Any) -> dict[str, np.ndarray]:
     return {name: values[index] for name, values in columns.items()}
 

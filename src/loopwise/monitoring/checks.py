@@ -2,8 +2,10 @@
 with the pure rules of ``monitoring.evaluate``, store it.
 
 Reading is bounded by the window, not by all the data: the profiles of the batches that
-touched the window (small JSON documents) and, for performance, CBPE and serving, the
-prediction rows of that window read in partitions of ``PART`` rows into NumPy arrays.
+touched the window (small JSON documents), their row samples (at most
+``numeric.sample.SAMPLE_ROWS`` rows each, merged into one of that size) and, for
+performance, CBPE and serving, the prediction rows of that window read in partitions of
+``PART`` rows into NumPy arrays.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from loopwise.core.context import Context
 from loopwise.core.ids import new_id
 from loopwise.monitoring import evaluate
 from loopwise.monitoring.models import (
+    CheckKind,
     CheckOutcome,
     ColumnResult,
     Monitor,
     Operations,
     Scope,
 )
-from loopwise.monitoring.service import reference_profile
+from loopwise.monitoring.service import reference_profile, reference_sample
 from loopwise.monitoring.tables import (
     BatchProfileRow,
     CheckResultRow,
@@ -35,7 +38,7 @@ from loopwise.monitoring.tables import (
     PredictionRow,
     ResultRow,
 )
-from loopwise.numeric import sketch
+from loopwise.numeric import sample, sketch
 from loopwise.numeric.drift import DatasetDrift, DriftResult
 
 PART = 50_000
@@ -101,6 +104,25 @@ def _merged(profiles: Sequence[dict[str, Any]]) -> sketch.Profile | None:
     return merged
 
 
+def _window_sample(
+    ctx: Context, row: MonitorRow, window_start: datetime
+) -> sample.RowSample | None:
+    """The merge of the window's batch samples (None when no batch sent rows): uniform
+    over all its rows, seeded by the window, so the same data give the same sample."""
+    docs = ctx.session.scalars(
+        select(BatchProfileRow.sample)
+        .where(
+            BatchProfileRow.monitor_id == row.id,
+            BatchProfileRow.window_start == window_start,
+            BatchProfileRow.sample.is_not(None),
+        )
+        .order_by(BatchProfileRow.batch_id)
+    ).all()
+    parts = [sample.sample_from_dict(d) for d in docs if d]
+    rng = np.random.default_rng(int(window_start.timestamp()))
+    return sample.merge_all(parts, sample.SAMPLE_ROWS, rng)
+
+
 def _judged(
     monitor: Monitor,
     current: sketch.Profile | None,
@@ -158,10 +180,16 @@ def compute_window(
     span = min(ctx.clock.now(), window_end) - window_start
     hours = max(span, timedelta(minutes=1)).total_seconds() / 3600
     ops = evaluate.operations(int(predictions), int(errors), latencies, hours)
+    domain: DriftResult | str = "not a check of this monitor"
+    if any(c.kind is CheckKind.MULTIVARIATE_DRIFT for c in monitor.checks):
+        domain = evaluate.multivariate(
+            monitor, reference_sample(row), _window_sample(ctx, row, window_start)
+        )
     features, prediction, found, outcomes = _judged(
         monitor,
         current,
         reference_profile(row),
+        domain=domain,
         realised_metrics=realised,
         labelled=int(labels.size),
         estimated_metrics=estimated,

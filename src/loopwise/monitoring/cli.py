@@ -156,7 +156,9 @@ def create(
     ] = None,
     check: Annotated[
         list[str] | None,
-        typer.Option(help=f"KIND[=THRESHOLD]; repeat. Default: all. KIND: {CHECKS}."),
+        typer.Option(
+            help=f"KIND[=THRESHOLD]; repeat. Default: all but multivariate_drift. KIND: {CHECKS}."
+        ),
     ] = None,
     metric: Annotated[
         Metric | None, typer.Option(help="Metric of the performance checks (roc_auc).")

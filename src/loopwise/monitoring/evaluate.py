@@ -11,7 +11,11 @@ does. The rules, stated once:
   (``numeric.drift.dataset_drift``); prediction_drift when the prediction or score column
   drifted by its own test; performance and estimated_performance when the metric falls
   more than the threshold below the baseline; error_rate when the share of predictions
-  logged with an error exceeds it; latency when the 95th percentile exceeds it (ms).
+  logged with an error exceeds it; latency when the 95th percentile exceeds it (ms);
+  multivariate_drift when a classifier tells the window's sampled rows from the
+  reference's sampled rows with a cross-validated ROC AUC at or above it
+  (``numeric.drift.domain_classifier_drift``; both samples need ``MULTIVARIATE_MIN_ROWS``
+  rows, and a window with only profiles sent by the SDK has no sample: not judged).
 - An alert opens when a check breaches and none is open for that monitor and check; an
   open alert is updated by each later breaching window and resolved by the first later
   window where the check passes. A window older than the newest one judged for that check
@@ -42,7 +46,17 @@ from loopwise.monitoring.models import (
     Window,
 )
 from loopwise.numeric import cbpe, sketch
-from loopwise.numeric.drift import DatasetDrift, DriftResult, DriftTest, dataset_drift
+from loopwise.numeric import sample as samples
+from loopwise.numeric.drift import (
+    DatasetDrift,
+    DriftResult,
+    DriftTest,
+    dataset_drift,
+    domain_classifier_drift,
+)
+
+MULTIVARIATE_AUC = 0.55  # numeric.drift.domain_classifier_drift's default threshold
+MULTIVARIATE_MIN_ROWS = 100  # sampled rows each side needs (and the monitor's min_rows)
 
 # Weeks start on Monday: 1970-01-05 was one (hours and days align to it as well).
 ORIGIN = np.datetime64("1970-01-05T00:00:00", "us")
@@ -119,6 +133,34 @@ def share(features: Sequence[DriftResult], threshold: float) -> DatasetDrift | N
     return dataset_drift(features, share=threshold)
 
 
+def multivariate_threshold(monitor: Monitor) -> float:
+    spec = next((c for c in monitor.checks if c.kind is CheckKind.MULTIVARIATE_DRIFT), None)
+    return spec.threshold if spec and spec.threshold is not None else MULTIVARIATE_AUC
+
+
+def multivariate(
+    monitor: Monitor,
+    reference: samples.RowSample | None,
+    current: samples.RowSample | None,
+    seed: int = 0,
+) -> DriftResult | str:
+    """The domain classifier on the two row samples (its result), or why it cannot run.
+    Categorical columns are ordinal codes of the reference's most frequent categories
+    (``numeric.sample.encode``)."""
+    needed = max(MULTIVARIATE_MIN_ROWS, monitor.min_rows)
+    if reference is None:
+        return "no sample of the reference (the monitor was created before samples were kept)"
+    if current is None:
+        return "no sample: the window's batches were sent as profiles (no rows)"
+    if current.size < needed or reference.size < needed:
+        return f"{min(current.size, reference.size)} sampled rows; at least {needed} are needed"
+    kinds = {c.name: c.kind for c in monitor.columns}
+    ref, cur, names = samples.encode(reference, current, kinds)
+    if not names:
+        return "no feature column in both samples"
+    return domain_classifier_drift(ref, cur, threshold=multivariate_threshold(monitor), seed=seed)
+
+
 # --- performance and serving ------------------------------------------------------------
 
 
@@ -175,8 +217,10 @@ def judge(
     estimated_metrics: Mapping[str, float],
     scored: int,
     ops: Operations,
+    domain: DriftResult | str = "judged per window, not per batch",
 ) -> tuple[CheckOutcome, ...]:
-    """Each check of the monitor, judged on one window's (or batch's) numbers."""
+    """Each check of the monitor, judged on one window's (or batch's) numbers.
+    ``domain``: the multivariate check's classifier result, or why there is none."""
     out = []
     small = rows < monitor.min_rows
     for spec in monitor.checks:
@@ -233,6 +277,16 @@ def judge(
             else:
                 value = ops.latency_p95_ms
                 status = Status.BREACHED if value > threshold else Status.OK
+        elif spec.kind is CheckKind.MULTIVARIATE_DRIFT:
+            threshold = multivariate_threshold(monitor)
+            if small:
+                detail = f"{rows} rows; at least {monitor.min_rows} are needed"
+            elif isinstance(domain, str):
+                detail = domain
+            else:
+                value, threshold = float(domain.statistic), float(domain.threshold)
+                status = Status.BREACHED if domain.drifted else Status.OK
+                detail = f"domain classifier ROC AUC {value:.3f}"
         out.append(
             CheckOutcome(
                 kind=spec.kind,

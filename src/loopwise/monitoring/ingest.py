@@ -3,8 +3,10 @@ SDK, and labels that arrive later.
 
 A batch file (CSV or Parquet) is read in record batches of at most ``CHUNK_ROWS`` rows;
 each chunk is split by time window and folded into that window's mergeable profile
-(``numeric.sketch``), and its per-prediction rows are inserted at once, so the server
-holds one chunk and one profile per window touched, whatever the batch's size. The batch
+(``numeric.sketch``) and uniform row sample (``numeric.sample``, at most
+``SAMPLE_ROWS`` rows), and its per-prediction rows are inserted at once, so the server
+holds one chunk and one profile and one sample per window touched, whatever the batch's
+size. The batch
 is one transaction: it is stored whole or not at all. The same content sent again to a
 monitor is recognised by its hash and not stored twice.
 """
@@ -40,7 +42,7 @@ from loopwise.monitoring.tables import (
     PredictionRow,
     WindowRow,
 )
-from loopwise.numeric import sketch
+from loopwise.numeric import sample, sketch
 from loopwise.numeric.drift import ColumnKind
 
 if TYPE_CHECKING:
@@ -112,7 +114,10 @@ def record_batches(path: Path, fmt: DataFormat, monitor: Monitor) -> Iterator[pa
             names = reader.schema.names
             yield from reader
         elif fmt is DataFormat.PARQUET:
-            yield from pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS)
+            # pre_buffer (pyarrow's default) caches every column chunk read until the file
+            # is closed: the whole file in memory by the end (bench/README.md, monitoring)
+            parquet = pq.ParquetFile(path, pre_buffer=False)
+            yield from parquet.iter_batches(batch_size=CHUNK_ROWS)
         else:
             raise InvalidInput("send a batch as CSV or Parquet")
     except (pa.ArrowInvalid, OSError) as exc:
@@ -322,6 +327,7 @@ def _finish_batch(
     profiles: dict[np.datetime64, sketch.Profile],
     counts: dict[np.datetime64, int],
     sent_predictions: int,
+    samples: dict[np.datetime64, sample.RowSample] | None = None,
 ) -> Batch:
     if not profiles:
         raise InvalidInput("the batch has no rows")
@@ -334,6 +340,7 @@ def _finish_batch(
                 monitor_id=row.id,
                 rows=counts[start],
                 profile=sketch.profile_to_dict(profiles[start]),
+                sample=sample.sample_to_dict(samples[start]) if samples else None,
             )
         )
     stored = 0
@@ -379,6 +386,10 @@ def log_batch(
     latest = np.datetime64((now + FUTURE).replace(tzinfo=None), "us")
     profiles: dict[np.datetime64, sketch.Profile] = {}
     counts: dict[np.datetime64, int] = {}
+    samples: dict[np.datetime64, sample.RowSample] = {}
+    rng = np.random.default_rng(
+        int(digest.rpartition(":")[2][:16], 16)
+    )  # same content, same sample
     sent = 0
     review = queue.settings_of(ctx, row.id)
     features = {s.name for s in monitor.columns}
@@ -398,6 +409,7 @@ def log_batch(
         starts = evaluate.window_starts(moments, monitor.window)
         columns = arrays.columns_of(chunk, watched)
         kinds = {s.name: s.kind for s in watched}
+        rows_of = arrays.feature_columns(chunk, monitor.columns)
         unique, inverse = np.unique(starts, return_inverse=True)
         for k, start in enumerate(unique):
             index = slice(None) if len(unique) == 1 else np.flatnonzero(inverse == k)
@@ -405,6 +417,12 @@ def log_batch(
             profiles[start] = sketch.merge(profiles[start], part) if start in profiles else part
             taken = chunk.num_rows if isinstance(index, slice) else len(index)
             counts[start] = counts.get(start, 0) + taken
+            drawn = sample.sample_rows(arrays.take(rows_of, index), sample.SAMPLE_ROWS, rng)
+            samples[start] = (
+                sample.merge(samples[start], drawn, sample.SAMPLE_ROWS, rng)
+                if start in samples
+                else drawn
+            )
         if len(profiles) > MAX_WINDOWS:
             raise InvalidInput(f"the batch spans more than {MAX_WINDOWS} {monitor.window.value}s")
         if prediction_roles & names:
@@ -419,7 +437,7 @@ def log_batch(
             sent += len(rows)
             if review.enabled and r.prediction_id in names:
                 _enqueue(ctx, monitor, review, chunk, moments, columns, features)
-    return _finish_batch(ctx, row, monitor, batch, profiles, counts, sent)
+    return _finish_batch(ctx, row, monitor, batch, profiles, counts, sent, samples)
 
 
 def _enqueue(

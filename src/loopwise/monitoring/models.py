@@ -49,6 +49,8 @@ class CheckKind(StrEnum):
     ESTIMATED_PERFORMANCE = "estimated_performance"  # the same, estimated (CBPE), no labels
     ERROR_RATE = "error_rate"  # share of predictions logged with an error > threshold
     LATENCY = "latency"  # 95th percentile latency (ms) > threshold
+    # a classifier tells the window's sampled rows from the reference's: ROC AUC >= threshold
+    MULTIVARIATE_DRIFT = "multivariate_drift"
 
 
 class Severity(StrEnum):

@@ -41,6 +41,7 @@ CHECK_TITLES = {
     CheckKind.ESTIMATED_PERFORMANCE: "Performance",
     CheckKind.ERROR_RATE: "Error rate",
     CheckKind.LATENCY: "Latency p95",
+    CheckKind.MULTIVARIATE_DRIFT: "Multivariate drift: domain classifier ROC AUC",
 }
 FIELDS = (
     "name",
@@ -131,7 +132,7 @@ def _monitors_page(
         "drift_share": "0.5",
         "score_threshold": "0.5",
         "metric": "roc_auc",
-    } | {f"check_{k.value}": "on" for k in CheckKind}
+    } | {f"check_{k.value}": "on" for k in service.DEFAULT_SET}
     return render(
         request,
         "monitoring/monitors.html",
@@ -280,7 +281,7 @@ def charts(monitor: Monitor, results: list[Result]) -> list[TimeChart]:
     hourly = monitor.window is Window.HOUR
     out: list[TimeChart] = []
     kinds = {c.kind: c for c in monitor.checks}
-    for kind in (CheckKind.DATA_DRIFT, CheckKind.PREDICTION_DRIFT):
+    for kind in (CheckKind.DATA_DRIFT, CheckKind.MULTIVARIATE_DRIFT, CheckKind.PREDICTION_DRIFT):
         if kind in kinds:
             values, limits, breached = _check_series(monitor, results, kind)
             title = CHECK_TITLES[kind]
@@ -288,7 +289,12 @@ def charts(monitor: Monitor, results: list[Result]) -> list[TimeChart]:
                 title += f": {results[-1].prediction[0].column} statistic"
             out.append(
                 time_chart(
-                    title, [Series("value", values)], limits, breached=breached, hourly=hourly
+                    title,
+                    [Series("value", values)],
+                    limits,
+                    breached=breached,
+                    hourly=hourly,
+                    zero=kind is not CheckKind.MULTIVARIATE_DRIFT,  # an AUC lives near 0.5
                 )
             )
     performance = kinds.get(CheckKind.PERFORMANCE) or kinds.get(CheckKind.ESTIMATED_PERFORMANCE)

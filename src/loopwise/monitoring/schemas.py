@@ -32,8 +32,9 @@ class CheckIn(StrictIn):
         default=None,
         description="data_drift: share of drifted columns (default the monitor's "
         "drift_share); performance checks: the largest drop below the baseline (0.05); "
-        "error_rate: share (0.05); latency: p95 in ms (1000). Drift of the prediction is "
-        "judged by its column test.",
+        "error_rate: share (0.05); latency: p95 in ms (1000); multivariate_drift: the "
+        "domain classifier's ROC AUC, above 0.5 and below 1 (0.55). Drift of the "
+        "prediction is judged by its column test.",
     )
     severity: Severity | None = None
     metric: Metric | None = Field(default=None, description="Performance checks; default f1.")
@@ -75,7 +76,8 @@ class MonitorCreate(StrictIn):
         default=None,
         max_length=20,
         description="Default: data_drift, prediction_drift, estimated_performance, "
-        "performance, error_rate, latency (those the data allow are judged).",
+        "performance, error_rate, latency (those the data allow are judged); "
+        "multivariate_drift (a classifier per window) only when named.",
     )
     roles: RolesIn = Field(default_factory=RolesIn)
     window: Window = Window.DAY

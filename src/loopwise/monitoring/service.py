@@ -55,7 +55,7 @@ from loopwise.monitoring.tables import (
     MonitorRow,
     ResultRow,
 )
-from loopwise.numeric import drift, sketch
+from loopwise.numeric import drift, sample, sketch
 from loopwise.numeric.drift import ColumnKind
 from loopwise.planning.items import service as items
 from loopwise.projects import service as projects
@@ -71,7 +71,11 @@ DEFAULT_CHECKS: dict[CheckKind, tuple[float | None, Severity]] = {
     CheckKind.PERFORMANCE: (0.05, Severity.CRITICAL),
     CheckKind.ERROR_RATE: (0.05, Severity.CRITICAL),
     CheckKind.LATENCY: (1000.0, Severity.WARNING),
+    CheckKind.MULTIVARIATE_DRIFT: (evaluate.MULTIVARIATE_AUC, Severity.WARNING),
 }
+# The checks of a monitor created without a list: all but the multivariate one, which
+# trains a classifier per window (about a second); name it to have it.
+DEFAULT_SET = tuple(k for k in DEFAULT_CHECKS if k is not CheckKind.MULTIVARIATE_DRIFT)
 # Labels and scores of the reference read for its realised performance (the first rows).
 REFERENCE_PERFORMANCE_ROWS = 1_000_000
 
@@ -142,6 +146,10 @@ def list_monitors(ctx: Context, project_key: str) -> list[Monitor]:
 
 def reference_profile(row: MonitorRow) -> sketch.Profile:
     return sketch.profile_from_dict(row.reference_profile)
+
+
+def reference_sample(row: MonitorRow) -> sample.RowSample | None:
+    return sample.sample_from_dict(row.reference_sample) if row.reference_sample else None
 
 
 # --- creating ---------------------------------------------------------------------------
@@ -218,7 +226,7 @@ def _checks(
     model_metrics: dict[str, float],
     drift_share: float,
 ) -> list[CheckSpec]:
-    chosen = list(given) if given is not None else [CheckIn(kind=k) for k in DEFAULT_CHECKS]
+    chosen = list(given) if given is not None else [CheckIn(kind=k) for k in DEFAULT_SET]
     specs = []
     for c in chosen:
         default, severity = DEFAULT_CHECKS[c.kind]
@@ -227,6 +235,8 @@ def _checks(
             threshold = drift_share
         if c.kind is CheckKind.DATA_DRIFT and not 0 < threshold <= 1:  # type: ignore[operator]
             raise InvalidInput("a data_drift threshold is a share of columns: above 0, at most 1")
+        if c.kind is CheckKind.MULTIVARIATE_DRIFT and not 0.5 < threshold < 1:  # type: ignore[operator]
+            raise InvalidInput("a multivariate_drift threshold is a ROC AUC: above 0.5, below 1")
         metric, baseline = None, None
         if c.kind in (CheckKind.PERFORMANCE, CheckKind.ESTIMATED_PERFORMANCE):
             metric = c.metric or Metric.ROC_AUC
@@ -238,21 +248,34 @@ def _checks(
 
 
 def _profile_reference(
-    path: Path, fmt: DataFormat, specs: Sequence[ColumnSpec], roles: Roles, threshold: float
-) -> tuple[sketch.Profile, int, dict[str, float]]:
-    """The reference read once in record batches: its profile, rows, and its realised
-    performance when it holds labels and scores (0/1 labels; the first rows)."""
+    path: Path,
+    fmt: DataFormat,
+    specs: Sequence[ColumnSpec],
+    features: Sequence[ColumnSpec],
+    roles: Roles,
+    threshold: float,
+) -> tuple[sketch.Profile, int, dict[str, float], sample.RowSample]:
+    """The reference read once in record batches: its profile, rows, its realised
+    performance when it holds labels and scores (0/1 labels; the first rows), and a
+    uniform sample of its feature rows (``numeric.sample``, seeded: the same reference
+    gives the same sample)."""
     fmt = data_io.detect_format(path) if fmt is DataFormat.DVC else fmt
     _schema, stream = data_io.batches(path, fmt)
     rows = 0
     labels: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     kept = 0
+    rng = np.random.default_rng(0)
+    rows_sample = sample.RowSample(0, {})
 
     def counted() -> Iterator[pa.RecordBatch]:
-        nonlocal rows, kept
+        nonlocal rows, kept, rows_sample
         for batch in stream:
             rows += batch.num_rows
+            part = sample.sample_rows(
+                arrays.feature_columns(batch, features), sample.SAMPLE_ROWS, rng
+            )
+            rows_sample = sample.merge(rows_sample, part, sample.SAMPLE_ROWS, rng)
             names = batch.schema.names
             if roles.label in names and roles.score in names and kept < REFERENCE_PERFORMANCE_ROWS:
                 y = arrays.floats(batch.column(roles.label), roles.label)
@@ -272,7 +295,7 @@ def _profile_reference(
     performance: dict[str, float] = {}
     if labels:
         performance = evaluate.realised(np.concatenate(labels), np.concatenate(scores), threshold)
-    return profile, rows, performance
+    return profile, rows, performance, rows_sample
 
 
 def create_monitor(ctx: Context, project_key: str, data_in: MonitorCreate) -> Monitor:
@@ -297,8 +320,9 @@ def create_monitor(ctx: Context, project_key: str, data_in: MonitorCreate) -> Mo
     version, path = _reference(ctx, project.key, data_in.reference_version_id)
     roles = Roles(**data_in.roles.model_dump())
     specs = _columns(version, roles, data_in.features, data_in.overrides)
-    profile, rows, performance = _profile_reference(
-        path, version.format, specs, roles, data_in.score_threshold
+    features = [s for s in specs if s.name not in (roles.prediction, roles.score)]
+    profile, rows, performance, reference_rows = _profile_reference(
+        path, version.format, specs, features, roles, data_in.score_threshold
     )
     checks = _checks(data_in.checks, performance, model_metrics, data_in.drift_share)
     now = ctx.clock.now()
@@ -319,6 +343,7 @@ def create_monitor(ctx: Context, project_key: str, data_in: MonitorCreate) -> Mo
         reference_profile=sketch.profile_to_dict(profile),
         reference_rows=rows,
         reference_performance=performance,
+        reference_sample=sample.sample_to_dict(reference_rows),
         active=True,
         created_by=ctx.actor.user_id,
         created_at=now,

@@ -3,7 +3,9 @@
 Per-prediction rows can number in the millions: their table has a 64-bit key, only the
 columns the checks read, and one index for the window scan. Profiles are JSON (numeric
 sketches and category counts from ``numeric.sketch``), one per batch and window, so a
-window's result is the merge of a few small documents, never a scan of its rows.
+window's result is the merge of a few small documents, never a scan of its rows; beside
+each profile, a bounded uniform sample of its rows (``numeric.sample``) for the
+multivariate check.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class MonitorRow(Base):
     reference_profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     reference_rows: Mapped[int] = mapped_column(BigInteger)
     reference_performance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # A uniform sample of the reference's rows (numeric.sample.sample_to_dict) for the
+    # multivariate check; None for a monitor created before samples were kept.
+    reference_sample: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -97,6 +102,9 @@ class BatchProfileRow(Base):
     monitor_id: Mapped[str] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"))
     rows: Mapped[int] = mapped_column(BigInteger)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # A uniform sample of its rows' features (numeric.sample), merged per window for the
+    # multivariate check; None for a profile sent by the SDK (no rows).
+    sample: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class PredictionRow(Base):
