@@ -24,6 +24,12 @@ MAX_ORDER_KEYS = 10
 # reading (the tokenizer also stops early on a filter past them).
 MAX_SEARCH_TEXT = 1_000_000
 
+# Gate criteria (governance.criteria): the longest criterion text read, and how deeply
+# parentheses and `not` may nest. A criterion is a line or two on a gate; these only stop
+# a pasted megabyte or a deliberately deep nest before the recursive-descent parser runs.
+MAX_CRITERION_TEXT = 2_000
+MAX_CRITERION_DEPTH = 16
+
 # JSON bodies: arrays and objects nested deeper than this are refused (a 400) wherever free
 # JSON is accepted; typed bodies are shallower anyway. The parsers stop far deeper (orjson
 # at 1,024, pydantic at about 200, the standard library at Python's recursion limit).
