@@ -90,6 +90,12 @@ def test_promotion_is_refused_while_a_check_fails(api: TestClient, model: str) -
     ]
     api.post(f"/api/v1/runs/{run}/finish", json={"status": "finished"})
     assert stage(api, model, v, "production").json()["stage"] == "production"
+    # a version with no source run fails the check (issue 16: nothing shows how it was made)
+    bare = api.post(f"/api/v1/models/{model}/versions", json={"source": "s3://m/"}).json()
+    stage(api, model, bare["version"], "staging")
+    refused = stage(api, model, bare["version"], "production")
+    assert refused.status_code == 409
+    assert "source run finished: no source run recorded" in refused.json()["error"]["message"]
 
 
 def test_canary_then_production_then_rollback(

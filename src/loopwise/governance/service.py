@@ -34,7 +34,7 @@ from loopwise.governance.models import (
     Waiver,
 )
 from loopwise.governance.tables import GatePlanRow, GateRow, GateSignoffRow, GateWaiverRow
-from loopwise.governance.templates import latest_templates, template
+from loopwise.governance.templates import DEFAULT_SET, latest_templates, template
 from loopwise.planning.items import service as items
 from loopwise.planning.items.models import ItemKind
 from loopwise.planning.items.schemas import ItemCreate
@@ -240,13 +240,19 @@ def _ordered(query: Any) -> Any:
     return query.order_by(GateRow.created_at, GateRow.id)
 
 
+def _in_template_order(rows: list[GateRow]) -> list[GateRow]:
+    """Gates made together (a project's, a version's) in the order of the template set."""
+    rank = {name: i for i, name in enumerate(DEFAULT_SET)}
+    return sorted(rows, key=lambda r: (r.created_at, rank.get(r.template, len(rank)), r.id))
+
+
 def list_gates(ctx: Context, project_key: str) -> list[Gate]:
     """Every gate of a project (phase gates and those of its model versions)."""
     project = projects.resolve_project(ctx, project_key)
     rows = list(
         ctx.session.scalars(_ordered(select(GateRow).where(GateRow.project_id == project.id)))
     )
-    return _gates(ctx, rows, project)
+    return _gates(ctx, _in_template_order(rows), project)
 
 
 def version_gates(ctx: Context, model: str, version: int) -> list[Gate]:
@@ -255,7 +261,7 @@ def version_gates(ctx: Context, model: str, version: int) -> list[Gate]:
     rows = list(
         ctx.session.scalars(_ordered(select(GateRow).where(GateRow.model_version_id == mv.id)))
     )
-    return _gates(ctx, rows, project)
+    return _gates(ctx, _in_template_order(rows), project)
 
 
 def _row(ctx: Context, gate_id: str, needed: Role) -> tuple[GateRow, Project, Role]:
