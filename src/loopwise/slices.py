@@ -14,6 +14,7 @@ from typing import Any
 
 import loopwise.accounts
 import loopwise.data
+import loopwise.governance
 import loopwise.mlflow_compat
 import loopwise.monitoring
 import loopwise.planning
@@ -34,6 +35,7 @@ SLICES: tuple[Slice, ...] = (
     loopwise.data.SLICE,
     loopwise.registry.SLICE,
     loopwise.monitoring.SLICE,
+    loopwise.governance.SLICE,
     loopwise.mlflow_compat.SLICE,
 )
 
@@ -61,6 +63,7 @@ def event_bus() -> EventBus:
 def hooks() -> Hooks:
     return Hooks(
         promotion_checks=tuple(_refs("promotion_checks")),
+        phase_checks=tuple(_refs("phase_checks")),
         done_rules={rule: resolve(ref) for s in SLICES for rule, ref in s.done_rules},
         run_panels=tuple(_refs("run_panels")),
         dataset_panels=tuple(_refs("dataset_panels")),

@@ -17,6 +17,8 @@ def _no_loopwise_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("LOOPWISE_") and name != "LOOPWISE_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
+    # As in tests/conftest.py's settings: projects made here get no default gates.
+    monkeypatch.setenv("LOOPWISE_DEFAULT_GATES", "false")
     yield
 
 

@@ -134,6 +134,11 @@ def test_promotion_is_refused_while_a_check_fails(do: UseCases, model: str) -> N
     (check,) = do.read(registry.promotion_report, model, v)
     assert check.passed
     assert stage(do, model, v, "production").stage is Stage.PRODUCTION
+    # a version with no source run fails the check (issue 16: nothing shows how it was made)
+    bare = do(registry.create_version, model, run_id=None, source="s3://m/", description="")
+    stage(do, model, bare.version, "staging")
+    with pytest.raises(Conflict, match="source run finished: no source run recorded"):
+        stage(do, model, bare.version, "production")
 
 
 def test_canary_then_production_then_rollback(do: UseCases, model: str, clock: FrozenClock) -> None:

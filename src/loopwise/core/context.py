@@ -29,9 +29,13 @@ class Hooks:
     assembly (loopwise.slices): a lower slice calls these without importing the higher
     slices that provide them."""
 
-    # check(ctx, model_version) -> CheckResult, asked before production (registry;
-    # governance adds its gates here)
+    # check(ctx, model_version, target_stage) -> CheckResult | None (None: does not apply
+    # to that stage), asked before canary and production (registry's "source run
+    # finished"; governance's gates)
     promotion_checks: tuple[Callable[..., Any], ...] = ()
+    # check(ctx, project, from_phase, to_phase) -> list[CheckResult], asked before a
+    # project changes its CRISP-DM phase (governance's phase exit gates)
+    phase_checks: tuple[Callable[..., Any], ...] = ()
     # Definition-of-Done rules computed from the record: rule(ctx, item_id) -> bool
     done_rules: Mapping[str, Callable[..., bool]] = field(default_factory=dict)
     # Sections other slices add to a run's page and a dataset version's page:

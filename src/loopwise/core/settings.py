@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default=False,
         description="Require an API token or a login. Off: local single-user mode.",
     )
+    default_gates: bool = Field(
+        default=True,
+        description="Give each new project the default governance gates (phase exits and "
+        "model version gates, docs/governance.md); off: `loopwise gate adopt` adds them.",
+    )
     max_artifact_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="Largest artifact file accepted, in bytes."
     )

@@ -40,7 +40,8 @@ class Slice:
     pages: tuple[Ref, ...] = ()  # APIRouters of server-rendered pages
     cli: tuple[Ref, ...] = ()  # modules with ``groups()`` and optionally ``commands()``
     handlers: tuple[tuple[Ref, Ref], ...] = ()  # (event class, handler(ctx, event))
-    promotion_checks: tuple[Ref, ...] = ()  # check(ctx, version) -> CheckResult
+    promotion_checks: tuple[Ref, ...] = ()  # check(ctx, version, stage) -> CheckResult | None
+    phase_checks: tuple[Ref, ...] = ()  # check(ctx, project, from, to) -> list[CheckResult]
     done_rules: tuple[tuple[str, Ref], ...] = ()  # computed Definition-of-Done checks
     run_panels: tuple[Ref, ...] = ()  # panel(ctx, run) -> Panel | None on the run page
     dataset_panels: tuple[Ref, ...] = ()  # panel(ctx, version) -> Panel | None

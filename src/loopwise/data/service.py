@@ -469,6 +469,22 @@ def _data_of(ctx: Context, row: DatasetVersionRow) -> tuple[Path, DataFormat]:
     return path, io.detect_format(path) if fmt is DataFormat.DVC else fmt
 
 
+def read_columns(
+    ctx: Context, version_id: str, columns: Sequence[str], *, limit: int = 10_000_000
+) -> Any:
+    """These columns of a dataset version's stored file as a pandas DataFrame (at most
+    ``limit`` rows; InvalidInput naming any column the version does not have)."""
+    row, _, _ = _version_row(ctx, version_id, Role.VIEWER)
+    known = {c["name"] for c in row.schema}
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise InvalidInput(
+            f"dataset version {version_id} has no column {', '.join(map(repr, unknown))}"
+        )
+    path, fmt = _data_of(ctx, row)
+    return io.read_frame(path, fmt, limit)[list(columns)]
+
+
 # --- lineage ---------------------------------------------------------------------------
 
 

@@ -1,3 +1,25 @@
-"""Governance (issue 16): gate criteria over recorded evidence and the tamper-evident audit
-chain. For now only pure modules (``criteria``, ``chain``); the slice (tables, services,
-doors, and its place in ``slices.SLICES``) is assembled on them later."""
+"""Governance (issue 16): gate templates and instances (checklists attested by a role,
+criteria over recorded evidence, approvals with separation of duties, waivers with an
+expiry, re-review), phase exit gates, promotion gates, stored fairness audits; the gate
+criteria language and the tamper-evident audit chain."""
+
+from loopwise.core.slice import Slice
+
+SLICE = Slice(
+    name="governance",
+    tables=("loopwise.governance.tables",),
+    api=("loopwise.governance.api:router",),
+    cli=("loopwise.governance.cli",),
+    handlers=(
+        (
+            "loopwise.projects.models:ProjectCreated",
+            "loopwise.governance.service:on_project_created",
+        ),
+        (
+            "loopwise.registry.models:ModelVersionCreated",
+            "loopwise.governance.service:on_model_version_created",
+        ),
+    ),
+    promotion_checks=("loopwise.governance.service:gates_before_stage",),
+    phase_checks=("loopwise.governance.service:phase_exit",),
+)

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from loopwise.accounts.models import Membership
 from loopwise.accounts.schemas import MemberSet
 from loopwise.projects import service as projects
-from loopwise.projects.models import Project
-from loopwise.projects.schemas import ProjectCreate, ProjectUpdate
+from loopwise.projects.models import PhaseChange, Project
+from loopwise.projects.schemas import PhaseChangeIn, ProjectCreate, ProjectUpdate
 from loopwise.web.deps import CallerDep
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
@@ -36,6 +36,22 @@ def get_project(key: str, caller: CallerDep) -> Project:
 def update_project(key: str, body: ProjectUpdate, caller: CallerDep) -> Project:
     with caller.write() as ctx:
         return projects.update_project(ctx, key, body)
+
+
+@router.post("/projects/{key}/phase")
+def change_phase(key: str, body: PhaseChangeIn, caller: CallerDep) -> Project:
+    """Move to another CRISP-DM phase: refused (409, listing what is missing) while an exit
+    gate has not passed, unless a project admin overrides with a reason."""
+    with caller.write() as ctx:
+        return projects.change_phase(
+            ctx, key, body.phase, reason=body.reason, override=body.override
+        )
+
+
+@router.get("/projects/{key}/phases")
+def phase_history(key: str, caller: CallerDep) -> list[PhaseChange]:
+    with caller.read() as ctx:
+        return projects.phase_history(ctx, key)
 
 
 @router.get("/projects/{key}/members")

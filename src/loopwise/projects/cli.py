@@ -16,8 +16,8 @@ from loopwise.accounts.schemas import MemberSet
 from loopwise.console import JsonOption, ProjectArg, env_of
 from loopwise.core.errors import InvalidInput
 from loopwise.projects import service as projects
-from loopwise.projects.models import Phase, Project
-from loopwise.projects.schemas import CharterIn, ProjectCreate, ProjectUpdate
+from loopwise.projects.models import Phase, PhaseChange, Project
+from loopwise.projects.schemas import CharterIn, PhaseChangeIn, ProjectCreate
 
 if TYPE_CHECKING:
     from loopwise.console import CliEnv
@@ -140,17 +140,55 @@ def set_phase(
     ctx: typer.Context,
     key: ProjectArg,
     phase: Annotated[Phase, typer.Argument(help="The new CRISP-DM phase.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded); required with --override.")] = "",
+    override: Annotated[
+        bool,
+        typer.Option(help="Move on although an exit gate has not passed (project admins)."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Move a project to another CRISP-DM phase."""
+    """Move a project to another CRISP-DM phase (refused while an exit gate has not
+    passed, listing what is missing; an admin may --override with a --reason)."""
     env = env_of(ctx)
+    data = PhaseChangeIn(phase=phase, reason=reason, override=override)
     with env.write() as c:
-        project = projects.update_project(c, key, ProjectUpdate(phase=phase))
+        project = projects.change_phase(
+            c, key, data.phase, reason=data.reason, override=data.override
+        )
     env.emit(
         project,
         Project,
         as_json=as_json,
         render=lambda: f"{project.key} is now in phase {project.phase.label}",
+    )
+
+
+@project_app.command("phases")
+def phase_history(ctx: typer.Context, key: ProjectArg, as_json: JsonOption = False) -> None:
+    """The project's phase history: every change, who made it, why, and overrides."""
+    env = env_of(ctx)
+    with env.read() as c:
+        changes = projects.phase_history(c, key)
+    rows = [
+        (
+            env.when(p.at),
+            p.from_phase.label,
+            p.to_phase.label,
+            p.actor or "",
+            "override" if p.override else "",
+            p.reason,
+        )
+        for p in changes
+    ]
+    env.emit(
+        changes,
+        list[PhaseChange],
+        as_json=as_json,
+        render=lambda: (
+            env.table(["When", "From", "To", "By", "", "Reason"], rows)
+            if rows
+            else "no phase changes yet"
+        ),
     )
 
 

@@ -104,3 +104,24 @@ class Project:
     charter: Charter
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PhaseChange:
+    """One change of a project's phase, kept in its phase history."""
+
+    at: datetime
+    from_phase: Phase
+    to_phase: Phase
+    actor: str | None  # username; None once the user is deleted
+    reason: str
+    override: bool  # an admin moved on although an exit check had not passed
+    unmet: tuple[str, ...] = ()  # what the exit checks missed, when overridden
+
+
+@dataclass(frozen=True)
+class ProjectCreated:
+    """Published when a project is made (governance gives it its default gates)."""
+
+    project_id: str
+    key: str

@@ -61,3 +61,15 @@ class ProjectUpdate(StrictIn):
     description: Text | None = None
     phase: Phase | None = None
     charter: CharterIn | None = None
+
+
+class PhaseChangeIn(StrictIn):
+    phase: Phase = Field(description="The CRISP-DM phase to move to.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = Field(
+        default="", description="Why; required with override."
+    )
+    override: bool = Field(
+        default=False,
+        description="Move on although an exit gate has not passed (project admins only; "
+        "needs a reason; recorded).",
+    )

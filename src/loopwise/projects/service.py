@@ -1,5 +1,6 @@
 """Project use cases: create, find by key or id, list what the actor may see, update;
-the per-project counters that number work items and risks.
+phase changes (asked of ``ctx.hooks.phase_checks``, kept in a phase history); the
+per-project counters that number work items and risks.
 
 Every lookup checks the actor's role on the project (accounts) before it returns.
 """
@@ -16,12 +17,12 @@ from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Membership, Role
 from loopwise.accounts.schemas import MemberSet
 from loopwise.core.context import Context
-from loopwise.core.errors import AlreadyExists, Conflict, NotFound
+from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
 from loopwise.db.insert import insert_missing
-from loopwise.projects.models import Charter, Phase, Project
+from loopwise.projects.models import Charter, Phase, PhaseChange, Project, ProjectCreated
 from loopwise.projects.schemas import CharterIn, ProjectCreate, ProjectUpdate
-from loopwise.projects.tables import ProjectRow
+from loopwise.projects.tables import PhaseChangeRow, ProjectRow
 
 _CHARTER = TypeAdapter(Charter)
 
@@ -100,6 +101,7 @@ def create_project(ctx: Context, data: ProjectCreate) -> Project:
     except IntegrityError as exc:  # a concurrent create took the key first
         raise Conflict(f"project key {data.key!r} is taken") from exc
     accounts.grant_creator(ctx.session, ctx.clock, row.id, ctx.actor)
+    ctx.publish(ProjectCreated(row.id, row.key))
     return project_from_row(row)
 
 
@@ -113,6 +115,7 @@ def ensure_project(ctx: Context, data: ProjectCreate, needed: Role = Role.VIEWER
         values = _new_project(ctx, data)
         if insert_missing(ctx.session, ProjectRow, values):
             accounts.grant_creator(ctx.session, ctx.clock, values["id"], ctx.actor)
+            ctx.publish(ProjectCreated(values["id"], values["key"]))
     return resolve_project(ctx, data.key, needed)
 
 
@@ -125,13 +128,14 @@ def list_projects(ctx: Context) -> list[Project]:
 
 
 def update_project(ctx: Context, key: str, data: ProjectUpdate) -> Project:
+    """Edit a project; a new phase goes through ``change_phase`` (checked, recorded)."""
     row = _project_row(ctx, key, Role.MAINTAINER)
+    if data.phase is not None:
+        change_phase(ctx, key, data.phase)
     if data.name is not None:
         row.name = data.name
     if data.description is not None:
         row.description = data.description
-    if data.phase is not None:
-        row.phase = data.phase.value
     if data.charter is not None:
         row.charter = _charter_json(data.charter)
     row.updated_at = ctx.clock.now()
@@ -155,6 +159,77 @@ def set_member(ctx: Context, key: str, data: MemberSet) -> Membership:
 def remove_member(ctx: Context, key: str, username: str) -> None:
     """Take a user off the project (project admins only)."""
     accounts.remove_member(ctx, resolve_project(ctx, key).id, username)
+# --- phases ----------------------------------------------------------------------------
+
+
+def change_phase(
+    ctx: Context, key: str, to: Phase, *, reason: str = "", override: bool = False
+) -> Project:
+    """Move a project to another CRISP-DM phase.
+
+    Every check in ``ctx.hooks.phase_checks`` is asked (governance: the exit gates of the
+    phases left behind); while one fails the change is refused, listing what is missing,
+    unless a project admin overrides with a reason. Every change is recorded: from, to,
+    who, when, the reason, and whether (and past what) it was overridden."""
+    row = _project_row(ctx, key, Role.MAINTAINER)
+    current = Phase(row.phase)
+    if current is to:
+        return project_from_row(row)
+    project = project_from_row(row)
+    results = [r for check in ctx.hooks.phase_checks for r in check(ctx, project, current, to)]
+    unmet = [f"{r.name}: {r.detail}" if r.detail else r.name for r in results if not r.passed]
+    if override:
+        if not reason.strip():
+            raise InvalidInput("an override needs a reason; it is recorded")
+        accounts.require_role(ctx, row.id, Role.ADMIN, what=f"project {key!r}")
+    if unmet and not override:
+        raise Conflict(
+            f"{row.key} cannot move from {current.label} to {to.label} yet: "
+            + "; ".join(unmet)
+            + " (a project admin may override with a reason)"
+        )
+    now = ctx.clock.now()
+    ctx.session.add(
+        PhaseChangeRow(
+            project_id=row.id,
+            at=now,
+            from_phase=current.value,
+            to_phase=to.value,
+            actor_id=ctx.actor.user_id,
+            reason=reason.strip(),
+            override=bool(unmet) and override,
+            unmet=unmet if override else [],
+        )
+    )
+    row.phase = to.value
+    row.updated_at = now
+    ctx.session.flush()
+    return project_from_row(row)
+
+
+def phase_history(ctx: Context, key: str) -> list[PhaseChange]:
+    """The project's phase changes, oldest first."""
+    row = _project_row(ctx, key, Role.VIEWER)
+    changes = list(
+        ctx.session.scalars(
+            select(PhaseChangeRow)
+            .where(PhaseChangeRow.project_id == row.id)
+            .order_by(PhaseChangeRow.at, PhaseChangeRow.id)
+        )
+    )
+    names = accounts.usernames(ctx.session, {c.actor_id for c in changes if c.actor_id})
+    return [
+        PhaseChange(
+            at=c.at,
+            from_phase=Phase(c.from_phase),
+            to_phase=Phase(c.to_phase),
+            actor=names.get(c.actor_id or ""),
+            reason=c.reason,
+            override=c.override,
+            unmet=tuple(c.unmet),
+        )
+        for c in changes
+    ]
 
 
 # --- what other slices keep per project -------------------------------------------------

@@ -14,6 +14,7 @@ from loopwise.registry.models import (
     Incident,
     ModelVersion,
     RegisteredModel,
+    Stage,
     StageEvent,
 )
 from loopwise.registry.schemas import (
@@ -70,10 +71,13 @@ def get_version(name: str, version: int, caller: CallerDep) -> ModelVersion:
 
 
 @router.get("/models/{name}/versions/{version}/checks")
-def promotion_checks(name: str, version: int, caller: CallerDep) -> list[CheckResult]:
-    """What each promotion check says now (production needs all of them to pass)."""
+def promotion_checks(
+    name: str, version: int, caller: CallerDep, stage: Stage = Stage.PRODUCTION
+) -> list[CheckResult]:
+    """What each promotion check for ``stage`` says now (canary and production need all
+    of theirs to pass)."""
     with caller.read() as ctx:
-        return service.promotion_report(ctx, name, version)
+        return service.promotion_report(ctx, name, version, stage)
 
 
 @router.post("/models/{name}/versions/{version}/stage")

@@ -259,12 +259,18 @@ def delete_alias(
 
 @model_app.command("checks")
 def promotion_report(
-    ctx: typer.Context, name: ModelArg, version: VersionArg, as_json: JsonOption = False
+    ctx: typer.Context,
+    name: ModelArg,
+    version: VersionArg,
+    stage: Annotated[
+        Stage, typer.Option(help="The target stage the checks are for (canary, production).")
+    ] = Stage.PRODUCTION,
+    as_json: JsonOption = False,
 ) -> None:
-    """What each promotion check says now (production needs all of them to pass)."""
+    """What each promotion check says now (canary and production need all of theirs)."""
     env = env_of(ctx)
     with env.read() as c:
-        results = service.promotion_report(c, name, version)
+        results = service.promotion_report(c, name, version, stage)
     rows = [
         (
             r.name,

@@ -172,6 +172,14 @@ def _latest(
     return ctx.session.scalar(query.order_by(EvaluationRow.created_at.desc()).limit(1))
 
 
+def latest_for_version(ctx: Context, model_version_id: str) -> EvaluationRecord | None:
+    """The newest stored evaluation of a model version, on any dataset version."""
+    row = _latest(ctx, model_version_id, None)
+    if row is None:
+        return None
+    return _record(ctx, row, projects.project_by_id(ctx, row.project_id).key)
+
+
 def champion_vs_challenger(
     ctx: Context,
     model: str,

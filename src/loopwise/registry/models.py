@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+# re-exported: promotion checks answer with it
+from loopwise.core.checks import CheckResult as CheckResult
 from loopwise.core.types import JsonFloat
 
 
@@ -36,12 +38,11 @@ def can_move(current: Stage, target: Stage) -> bool:
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    """One promotion check's answer (governance gates plug in as checks)."""
+class ModelVersionCreated:
+    """Published when a version is registered (governance attaches its gates)."""
 
-    name: str
-    passed: bool
-    detail: str = ""
+    version_id: str
+    project_id: str
 
 
 @dataclass(frozen=True)

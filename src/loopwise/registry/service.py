@@ -2,9 +2,9 @@
 
 A version's stage moves through ``models.TRANSITIONS``. Entering staging, canary or
 production opens a deployment record (and closes the one it replaces); promotion to
-production first asks every check in ``ctx.hooks.promotion_checks`` and is refused, naming
-what is missing, while one fails. ``rollback`` returns production to the version that
-held it before, in one action.
+canary or production first asks every check in ``ctx.hooks.promotion_checks`` and is
+refused, naming what is missing, while one fails. ``rollback`` returns production to the
+version that held it before, in one action.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from loopwise.registry.models import (
     Deployment,
     Incident,
     ModelVersion,
+    ModelVersionCreated,
     RegisteredModel,
     Stage,
     StageEvent,
@@ -251,7 +252,26 @@ def create_version(
     ctx.session.add(row)
     model.updated_at = now
     ctx.session.flush()
+    ctx.publish(ModelVersionCreated(row.id, model.project_id))
     return _version(row, model.name, _aliases(ctx, model.id))
+
+
+def version_author(ctx: Context, version_id: str) -> str | None:
+    """The id of the user who registered a version (None: unknown or deleted)."""
+    version_by_id(ctx, version_id)  # checks the actor may see it
+    return ctx.session.scalar(
+        select(ModelVersionRow.created_by).where(ModelVersionRow.id == version_id)
+    )
+
+
+def version_project_id(ctx: Context, version_id: str) -> str:
+    row = ctx.session.get(ModelVersionRow, version_id)
+    if row is None:
+        raise NotFound(f"model version {version_id!r} not found")
+    model = ctx.session.get(RegisteredModelRow, row.model_id)
+    assert model is not None
+    accounts.require_role(ctx, model.project_id, Role.VIEWER, what="model version")
+    return model.project_id
 
 
 def _json_metrics(metrics: dict[str, float]) -> dict[str, float | str]:
@@ -360,11 +380,22 @@ def _deploy(ctx: Context, model: RegisteredModelRow, row: ModelVersionRow, reaso
         )
 
 
-def promotion_report(ctx: Context, name: str, version: int) -> list[CheckResult]:
-    """What each promotion check says about this version, without moving it."""
+def promotion_report(
+    ctx: Context, name: str, version: int, to: Stage = Stage.PRODUCTION
+) -> list[CheckResult]:
+    """What each promotion check that applies to ``to`` says about this version, without
+    moving it."""
     model, row = _version_row(ctx, name, version, Role.VIEWER)
     current = _version(row, model.name, _aliases(ctx, model.id))
-    return [check(ctx, current) for check in ctx.hooks.promotion_checks]
+    found = (check(ctx, current, to) for check in ctx.hooks.promotion_checks)
+    return [result for result in found if result is not None]
+
+
+def _refuse_unless_checks_pass(ctx: Context, name: str, version: int, to: Stage) -> None:
+    failing = [r for r in promotion_report(ctx, name, version, to) if not r.passed]
+    if failing:
+        missing = "; ".join(f"{r.name}: {r.detail}" if r.detail else r.name for r in failing)
+        raise Conflict(f"v{version} cannot go to {to.value} yet: {missing}")
 
 
 def transition(
@@ -405,14 +436,11 @@ def transition(
         )
         if other is not None:
             raise Conflict(f"v{other} is already the canary of {name}; move it on first")
+        _refuse_unless_checks_pass(ctx, name, version, to)
     elif traffic_share is not None:
         raise InvalidInput("a traffic share only applies to canary")
     if to is Stage.PRODUCTION:
-        results = promotion_report(ctx, name, version)
-        failing = [r for r in results if not r.passed]
-        if failing:
-            missing = "; ".join(f"{r.name}: {r.detail}" if r.detail else r.name for r in failing)
-            raise Conflict(f"v{version} cannot go to production yet: {missing}")
+        _refuse_unless_checks_pass(ctx, name, version, to)
         for old in ctx.session.scalars(
             select(ModelVersionRow).where(
                 ModelVersionRow.model_id == model.id,
