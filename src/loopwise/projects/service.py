@@ -159,6 +159,8 @@ def set_member(ctx: Context, key: str, data: MemberSet) -> Membership:
 def remove_member(ctx: Context, key: str, username: str) -> None:
     """Take a user off the project (project admins only)."""
     accounts.remove_member(ctx, resolve_project(ctx, key).id, username)
+
+
 # --- phases ----------------------------------------------------------------------------
 
 
