@@ -4,9 +4,9 @@
     .venv/bin/python bench/audit_chain_bench.py --entries 200000 --repeats 5
     .venv/bin/python bench/audit_chain_bench.py --no-db             # skip part (c)
 
-(a) build: ``governance.chain.link`` for N entries (fields checked, payload digest of a
+(a) build: ``audit.chain.link`` for N entries (fields checked, payload digest of a
     small payload, canonical JSON, SHA-256), held in a list.
-(b) verify: ``governance.chain.verify`` over the list (median of ``--repeats`` walks), and
+(b) verify: ``audit.chain.verify`` over the list (median of ``--repeats`` walks), and
     two floors measured in the same run over the same bytes: raw ``hashlib.sha256`` of
     each entry's hashed message (previous hash + canonical JSON, prepared beforehand in
     chunks), and building those messages (``entry_json``) without hashing. The ratio
@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from loopwise.governance.chain import (
+from loopwise.audit.chain import (
     GENESIS,
     Entry,
     EntryFields,
