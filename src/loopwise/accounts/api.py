@@ -53,6 +53,7 @@ def create_user(body: UserCreate, caller: CallerDep) -> User:
             display_name=body.display_name,
             password=body.password,
             is_admin=body.is_admin,
+            by=ctx.actor.user_id,
         )
 
 

@@ -59,6 +59,7 @@ def create_user(
             display_name=data.display_name,
             password=data.password,
             is_admin=data.is_admin,
+            by=c.actor.user_id,
         )
     env.emit(
         user,
@@ -112,7 +113,9 @@ def create_token(
     with env.write() as c:
         service.require_workspace_admin(c)
         owner = service.get_user(c.session, user)
-        token, secret = service.create_token(c.session, c.clock, owner.id, data.name, ttl=ttl)
+        token, secret = service.create_token(
+            c.session, c.clock, owner.id, data.name, ttl=ttl, by=c.actor.user_id
+        )
     if as_json:
         typer.echo(TokenCreated(token=token, secret=secret).model_dump_json(indent=2))
         return

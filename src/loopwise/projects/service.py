@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, Conflict, NotFound
 from loopwise.core.ids import new_id
@@ -98,6 +99,7 @@ def create_project(ctx: Context, data: ProjectCreate) -> Project:
         ctx.session.flush()
     except IntegrityError as exc:  # a concurrent create took the key first
         raise Conflict(f"project key {data.key!r} is taken") from exc
+    audit.record(ctx, "project.create", f"project:{row.id}", payload={"key": row.key})
     accounts.grant_creator(ctx.session, ctx.clock, row.id, ctx.actor)
     return project_from_row(row)
 
@@ -111,6 +113,9 @@ def ensure_project(ctx: Context, data: ProjectCreate, needed: Role = Role.VIEWER
     if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)) is None:
         values = _new_project(ctx, data)
         if insert_missing(ctx.session, ProjectRow, values):
+            audit.record(
+                ctx, "project.create", f"project:{values['id']}", payload={"key": data.key}
+            )
             accounts.grant_creator(ctx.session, ctx.clock, values["id"], ctx.actor)
     return resolve_project(ctx, data.key, needed)
 
@@ -129,7 +134,13 @@ def update_project(ctx: Context, key: str, data: ProjectUpdate) -> Project:
         row.name = data.name
     if data.description is not None:
         row.description = data.description
-    if data.phase is not None:
+    if data.phase is not None and data.phase.value != row.phase:
+        audit.record(
+            ctx,
+            f"project.phase:{data.phase.value}",
+            f"project:{row.id}",
+            payload={"from": row.phase, "to": data.phase.value},
+        )
         row.phase = data.phase.value
     if data.charter is not None:
         row.charter = _charter_json(data.charter)
