@@ -82,14 +82,20 @@ def test_a_use_case_that_rolls_back_leaves_no_entry(state: AppState) -> None:
     assert (found.ok, found.checked) == (True, 2)
 
 
-def test_sqlite_appends_only_in_write_transactions(state: AppState) -> None:
-    if not state.db.is_sqlite:
-        pytest.skip("PostgreSQL serializes with an advisory lock in any transaction")
-    with (
-        pytest.raises(RuntimeError, match="write transactions"),
-        state.context(ADMIN, write=False) as ctx,
-    ):
-        service.record(ctx, "thing.change", "thing:th_1")
+def test_an_append_in_a_stale_read_transaction_fails_and_never_forks(state: AppState) -> None:
+    """SQLite: a read transaction that appends after another writer went first is refused
+    by SQLite itself. PostgreSQL: the advisory lock makes it wait, then it links on."""
+    _append(state, 1)
+    with state.context(ADMIN, write=False) as reader:
+        assert service.head(reader.session) is not None  # the snapshot starts here
+        _append(state, 1, start=1)  # another writer commits meanwhile
+        if state.db.is_sqlite:
+            with pytest.raises(sa.exc.OperationalError):
+                service.record(reader, "thing.change", "thing:late")
+        else:
+            assert service.record(reader, "thing.change", "thing:late").seq == 3
+    found = _verify(state)
+    assert found.ok and found.checked == (2 if state.db.is_sqlite else 3)
 
 
 def test_concurrent_writers_never_fork_the_chain(settings: Settings, clock: FrozenClock) -> None:

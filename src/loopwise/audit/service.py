@@ -4,8 +4,9 @@ Appends are serialized on both stores, so two writers never both link to the sam
 (a fork): PostgreSQL takes a transaction-scoped advisory lock before reading the chain's
 last entry, so a second writer waits until the first commits or rolls back; SQLite's
 writers are serialized already (``BEGIN IMMEDIATE`` and the in-process write lock,
-db/engine.py). The unique ``seq`` is the backstop on both. The entry is written in the
-caller's transaction: a use case that rolls back leaves no entry.
+db/engine.py; an append in a read transaction fails rather than fork when another writer
+went first, see ``_serialize``). The unique ``seq`` is the backstop on both. The entry is
+written in the caller's transaction: a use case that rolls back leaves no entry.
 
 The payload of an event is never stored, only its digest; ``reason`` is kept as given and
 must not carry personal data (callers pass ids, and the doors that take a reason say so).
@@ -28,7 +29,6 @@ from loopwise.audit.chain import Entry, EntryFields, Verification
 from loopwise.audit.tables import AuditEntryRow
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, PermissionDenied
-from loopwise.db.engine import holds_write_lock
 
 SYSTEM = "system"  # the actor of what no user asked for (the local user's creation, jobs)
 # pg_advisory_xact_lock key: the first 8 bytes of SHA-256("loopwise.audit"), signed
@@ -120,11 +120,10 @@ def _serialize(session: Session) -> None:
     """Hold the chain until this transaction ends (see the module's docstring)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-    elif not holds_write_lock(session):
-        # A deferred SQLite transaction could read a last entry that another writer has
-        # replaced by the time it writes; it would then fail, not fork, but a use case that
-        # audits must run as a writer.
-        raise RuntimeError("audit entries are appended in write transactions only")
+    # SQLite: a write transaction holds the file's write lock from its start. A read
+    # transaction that appends (a project made on first use by a read) takes it at the
+    # INSERT, and SQLite refuses that (SQLITE_BUSY) if another writer committed since the
+    # last entry was read: it fails, it never forks.
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -137,17 +137,6 @@ def _begin(sqlite: sqlite3.Connection, statement: str) -> None:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
-def holds_write_lock(session: Session) -> bool:
-    """Whether a session's transaction is a writer's: on SQLite one begun by
-    ``Database.session(write=True)`` (``BEGIN IMMEDIATE``, the in-process lock held), so
-    what it reads stays current until it commits. Always true on PostgreSQL, where writers
-    serialize with row or advisory locks instead."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return True
-    return bool(connection.get_execution_options().get(_WRITE_OPTION))
-
-
 def make_engine(
     url: str, *, statement_timeout_ms: int = 0, sqlite_synchronous: str = "FULL"
 ) -> Engine:
