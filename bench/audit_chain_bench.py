@@ -4,9 +4,9 @@
     .venv/bin/python bench/audit_chain_bench.py --entries 200000 --repeats 5
     .venv/bin/python bench/audit_chain_bench.py --no-db             # skip part (c)
 
-(a) build: ``governance.chain.link`` for N entries (fields checked, payload digest of a
+(a) build: ``audit.chain.link`` for N entries (fields checked, payload digest of a
     small payload, canonical JSON, SHA-256), held in a list.
-(b) verify: ``governance.chain.verify`` over the list (median of ``--repeats`` walks), and
+(b) verify: ``audit.chain.verify`` over the list (median of ``--repeats`` walks), and
     two floors measured in the same run over the same bytes: raw ``hashlib.sha256`` of
     each entry's hashed message (previous hash + canonical JSON, prepared beforehand in
     chunks), and building those messages (``entry_json``) without hashing. The ratio
@@ -14,7 +14,11 @@
 (c) the database read still to come: the same entries written to a SQLite file with the
     standard library's ``sqlite3`` (one row per entry, time as ISO text); the list is then
     dropped and the rows read back in seq order into ``Entry`` objects (10,000 per fetch)
-    and verified as a stream, so the read is what is added. The governance slice will read through SQLAlchemy, which adds more per row.
+    and verified as a stream, so the read is what is added.
+(d) the shipped path: the same entries written into ``audit_entries`` of a Loopwise SQLite
+    database at the current schema, then verified by ``audit.service.verify`` (SQLAlchemy
+    Core, 10,000 rows per fetch; what ``loopwise audit verify`` runs) and by the command
+    itself in a fresh process (``loopwise audit verify``, start-up included).
 
 Not a test: run by hand, read the numbers. Part (c) writes to a temporary folder.
 """
@@ -28,19 +32,22 @@ import os
 import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from loopwise.governance.chain import (
+from loopwise.audit.chain import (
     GENESIS,
     Entry,
     EntryFields,
+    Verification,
     entry_json,
     link,
     payload_digest,
+    time_text,
     verify,
 )
 
@@ -163,11 +170,74 @@ def read_database(path: str, n: int) -> tuple[float, float]:
     return read_s, both_s
 
 
+def write_store(chain: list[Entry], folder: str) -> tuple[str, float]:
+    """A Loopwise SQLite database at head holding the chain; (its URL, seconds to write)."""
+    from loopwise.db.engine import make_engine
+    from loopwise.db.migrate import upgrade
+
+    path = os.path.join(folder, "loopwise.db")
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    db = sqlite3.connect(path)
+    start = time.perf_counter()
+    db.executemany(
+        "INSERT INTO audit_entries (seq, time, time_text, actor, action, object, outcome,"
+        " reason, payload_digest, previous_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            (
+                e.seq,
+                e.time.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"),
+                time_text(e.time),
+                e.actor,
+                e.action,
+                e.object,
+                e.outcome,
+                e.reason,
+                e.payload_digest,
+                e.previous_hash,
+                e.hash,
+            )
+            for e in chain
+        ),
+    )
+    db.commit()
+    db.close()
+    return url, time.perf_counter() - start
+
+
+def verify_store(url: str, n: int) -> tuple[Clock, float]:
+    """((wall, CPU) of audit.service.verify, wall seconds of ``loopwise audit verify``)."""
+    from loopwise.audit import service
+    from loopwise.db.engine import Database
+
+    db = Database(url)
+    found: list[object] = []
+
+    def walk() -> None:
+        with db.session(write=False) as session:
+            found.append(service.verify(session))
+
+    clock = timed(walk)
+    db.dispose()
+    result = found[0]
+    assert isinstance(result, Verification) and result.ok and result.checked == n, result
+    home = os.path.dirname(url.removeprefix("sqlite:///"))
+    command = [sys.executable, "-m", "loopwise.cli", "--home", home, "--database-url", url]
+    start = time.perf_counter()
+    done = subprocess.run([*command, "audit", "verify"], capture_output=True, text=True)
+    cli_s = time.perf_counter() - start
+    # n + 1: the command's first use of the store creates the local user, which is audited
+    assert done.returncode == 0 and done.stdout.startswith("OK"), done
+    return clock, cli_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-db", action="store_true", help="skip part (c)")
+    parser.add_argument("--no-db", action="store_true", help="skip parts (c) and (d)")
     args = parser.parse_args()
     n = args.entries
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
@@ -203,13 +273,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "audit.sqlite")
             write_s = write_database(chain, path)
+            url, store_s = write_store(chain, folder)
             chain.clear()  # the walk from the database holds one row at a time, not the list
             gc.collect()
             read_s, both_s = read_database(path, n)
+            (service_s, service_cpu), cli_s = verify_store(url, n)
         print(
             f"(c) sqlite3: write {write_s:.2f} s; read {n:,} rows into entries {read_s:.2f} s;"
             f" read and verify as a stream {both_s:.2f} s"
             f" (the read adds {both_s - walk_s:.2f} s to the in-memory verify)"
+        )
+        print(
+            f"(d) Loopwise store: write {store_s:.2f} s; audit.service.verify {n:,} entries"
+            f" {service_s:.2f} s wall / {service_cpu:.2f} s CPU;"
+            f" `loopwise audit verify` {cli_s:.2f} s wall (fresh process)"
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import loopwise.accounts
+import loopwise.audit
 import loopwise.data
 import loopwise.governance
 import loopwise.mlflow_compat
@@ -28,6 +29,7 @@ from loopwise.core.slice import Periodic, Slice, resolve
 from loopwise.db.engine import Database
 
 SLICES: tuple[Slice, ...] = (
+    loopwise.audit.SLICE,
     loopwise.accounts.SLICE,
     loopwise.projects.SLICE,
     loopwise.tracking.SLICE,

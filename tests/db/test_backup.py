@@ -222,3 +222,32 @@ def test_backup_into_a_folder_with_files_is_refused(database_url: str, tmp_path:
     assert [p.name for p in (tmp_path / "bk").iterdir()] == ["keep.txt"]
     with pytest.raises(InvalidInput, match="not a Loopwise backup"):
         backups.restore(tmp_path / "bk", database_url, tmp_path / "a")
+
+
+def test_the_audit_chain_verifies_after_a_round_trip(
+    database_url: str, empty_twin_url: str, tmp_path: Path
+) -> None:
+    from loopwise.audit import service as audit
+    from loopwise.db.engine import Database
+
+    source = Database(database_url)
+    try:
+        for i in range(25):
+            with source.session(write=True) as session:
+                audit.append(session, NOW, "usr_x", "thing.change", f"thing:{i}", reason="ü")
+        with source.session(write=False) as session:
+            head = audit.head(session)
+    finally:
+        source.dispose()
+    backups.backup(database_url, tmp_path / "artifacts", tmp_path / "bk", now=NOW)
+    backups.restore(tmp_path / "bk", empty_twin_url, tmp_path / "restored")
+    target = Database(empty_twin_url)
+    try:
+        with target.session(write=False) as session:
+            found = audit.verify(session)
+        assert found.ok and found.checked == 25 and head is not None
+        assert found.last_hash == head.hash
+        with target.session(write=True) as session:  # the chain goes on after a restore
+            assert audit.append(session, NOW, "usr_x", "thing.change", "thing:26").seq == 26
+    finally:
+        target.dispose()

@@ -16,6 +16,7 @@ from loopwise.accounts.models import Membership, Role, Token, TokenKind, User, p
 from loopwise.accounts.schemas import TokenCreate, UserCreate
 from loopwise.accounts.tables import MembershipRow, TokenRow, UserRow
 from loopwise.accounts.throttle import LoginThrottle
+from loopwise.audit import service as audit
 from loopwise.core.clock import Clock
 from loopwise.core.context import Actor, Context
 from loopwise.core.errors import (
@@ -61,7 +62,9 @@ def create_user(
     display_name: str = "",
     password: str | None = None,
     is_admin: bool = False,
+    by: str = audit.SYSTEM,
 ) -> User:
+    """A new user; ``by`` is the id of who creates it (audited)."""
     if not _USERNAME.match(username):
         raise InvalidInput(
             f"invalid username {username!r}: use 1-63 lowercase letters, digits, '.', '_' or '-'"
@@ -80,6 +83,8 @@ def create_user(
     )
     session.add(row)
     session.flush()
+    action = "user.create:admin" if is_admin else "user.create"
+    audit.append(session, row.created_at, by, action, f"user:{row.id}")
     return _user(row)
 
 
@@ -135,6 +140,7 @@ def add_user(ctx: Context, data: UserCreate) -> User:
         display_name=data.display_name,
         password=data.password,
         is_admin=data.is_admin,
+        by=ctx.actor.user_id,
     )
 
 
@@ -206,8 +212,10 @@ def create_token(
     *,
     kind: TokenKind = TokenKind.API,
     ttl: timedelta | None = None,
+    by: str | None = None,
 ) -> tuple[Token, str]:
-    """Create a token; the secret is returned once and only its hash is stored."""
+    """Create a token; the secret is returned once and only its hash is stored. Audited
+    as done by ``by`` (default: the token's owner)."""
     if not name.strip() or len(name) > 200:
         raise InvalidInput("token name must have 1 to 200 characters")
     secret = new_secret("lws" if kind is TokenKind.SESSION else "lwt")
@@ -224,6 +232,17 @@ def create_token(
     )
     session.add(row)
     session.flush()
+    audit.append(
+        session,
+        now,
+        by or user_id,
+        f"token.issue:{kind.value}",
+        f"token:{row.id}",
+        payload={
+            "user": user_id,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        },
+    )
     return _token(row), secret
 
 
@@ -241,7 +260,8 @@ def issue_token(
     """An API token for the caller, or for ``username`` (workspace admins only), that
     stops working after ``data.expires_in`` if given. The secret is returned only here."""
     ttl = parse_duration(data.expires_in) if data.expires_in is not None else None
-    return create_token(ctx.session, ctx.clock, _owner_id(ctx, username), data.name, ttl=ttl)
+    owner = _owner_id(ctx, username)
+    return create_token(ctx.session, ctx.clock, owner, data.name, ttl=ttl, by=ctx.actor.user_id)
 
 
 def tokens_of(ctx: Context, username: str | None = None) -> list[Token]:
@@ -334,6 +354,8 @@ def revoke_secret(session: Session, clock: Clock, secret: str) -> None:
     row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _token_hash(secret)))
     if row is not None and row.revoked_at is None:
         row.revoked_at = clock.now()
+        action = f"token.revoke:{row.kind}"
+        audit.append(session, row.revoked_at, row.user_id, action, f"token:{row.id}")
 
 
 def revoke_token(ctx: Context, token_id: str) -> None:
@@ -342,6 +364,7 @@ def revoke_token(ctx: Context, token_id: str) -> None:
         raise NotFound(f"token {token_id!r} not found")
     if row.revoked_at is None:
         row.revoked_at = ctx.clock.now()
+        audit.record(ctx, f"token.revoke:{row.kind}", f"token:{row.id}")
 
 
 # --- roles -----------------------------------------------------------------------------
@@ -399,18 +422,19 @@ def set_member(ctx: Context, project_id: str, username: str, role: Role) -> Memb
     else:
         row.role = role.value
     ctx.session.flush()
+    audit.record(ctx, f"member.role:{role.value}", f"project:{project_id}/user:{user.id}")
     return Membership(project_id, user.id, user.username, role)
 
 
 def grant_creator(session: Session, clock: Clock, project_id: str, actor: Actor) -> None:
+    now = clock.now()
     session.add(
         MembershipRow(
-            project_id=project_id,
-            user_id=actor.user_id,
-            role=Role.ADMIN.value,
-            created_at=clock.now(),
+            project_id=project_id, user_id=actor.user_id, role=Role.ADMIN.value, created_at=now
         )
     )
+    what = f"project:{project_id}/user:{actor.user_id}"
+    audit.append(session, now, actor.user_id, f"member.role:{Role.ADMIN.value}", what)
 
 
 def list_members(ctx: Context, project_id: str) -> list[Membership]:
@@ -431,3 +455,4 @@ def remove_member(ctx: Context, project_id: str, username: str) -> None:
     if row is None:
         raise NotFound(f"{username!r} is not a member")
     ctx.session.delete(row)
+    audit.record(ctx, "member.remove", f"project:{project_id}/user:{user.id}")

@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.core.ids import new_id
@@ -308,6 +309,12 @@ def _insert(
     )
     ctx.session.add(row)
     ctx.session.flush()
+    audit.record(
+        ctx,
+        "dataset_version.register",
+        f"dataset_version:{row.id}",
+        payload={"dataset": ds.id, "content_hash": digest, "personal": sorted(row.personal_data)},
+    )
     return row
 
 
@@ -459,7 +466,17 @@ def _cache_hashes(ctx: Context, version_id: str, hashes: np.ndarray) -> None:
     np.save(target, hashes)
 
 
-def _data_of(ctx: Context, row: DatasetVersionRow) -> tuple[Path, DataFormat]:
+def _data_of(ctx: Context, row: DatasetVersionRow, purpose: str) -> tuple[Path, DataFormat]:
+    """Where a version's data is, to read its rows. A version with columns flagged as
+    personal data audits the read (``data.read_personal``), in a write transaction."""
+    if row.personal_data:
+        audit.record(
+            ctx,
+            "data.read_personal",
+            f"dataset_version:{row.id}",
+            reason=purpose,
+            payload={"columns": sorted(row.personal_data)},
+        )
     path = Path(row.location)
     if not path.is_absolute() or not path.exists():
         raise InvalidInput(
@@ -547,7 +564,7 @@ def check_leakage(
     frames = []
     hashes = []
     for version in (train, test):
-        path, fmt = _data_of(ctx, version)
+        path, fmt = _data_of(ctx, version, "leakage check")
         frame = io.read_frame(path, fmt, LEAKAGE_ROWS)
         frames.append(frame)
         cached = _hash_file(ctx, version.id)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Membership, Role
 from loopwise.accounts.schemas import MemberSet
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
@@ -100,6 +101,7 @@ def create_project(ctx: Context, data: ProjectCreate) -> Project:
         ctx.session.flush()
     except IntegrityError as exc:  # a concurrent create took the key first
         raise Conflict(f"project key {data.key!r} is taken") from exc
+    audit.record(ctx, "project.create", f"project:{row.id}", payload={"key": row.key})
     accounts.grant_creator(ctx.session, ctx.clock, row.id, ctx.actor)
     ctx.publish(ProjectCreated(row.id, row.key))
     return project_from_row(row)
@@ -114,6 +116,9 @@ def ensure_project(ctx: Context, data: ProjectCreate, needed: Role = Role.VIEWER
     if ctx.session.scalar(select(ProjectRow.id).where(ProjectRow.key == data.key)) is None:
         values = _new_project(ctx, data)
         if insert_missing(ctx.session, ProjectRow, values):
+            audit.record(
+                ctx, "project.create", f"project:{values['id']}", payload={"key": data.key}
+            )
             accounts.grant_creator(ctx.session, ctx.clock, values["id"], ctx.actor)
             ctx.publish(ProjectCreated(values["id"], values["key"]))
     return resolve_project(ctx, data.key, needed)
@@ -202,6 +207,15 @@ def change_phase(
             override=bool(unmet) and override,
             unmet=unmet if override else [],
         )
+    )
+    overridden = bool(unmet) and override
+    audit.record(
+        ctx,
+        f"project.phase:{to.value}",
+        f"project:{row.id}",
+        outcome="override" if overridden else "ok",
+        reason=reason.strip() or None,
+        payload={"from": current.value, "to": to.value, "unmet": unmet if override else []},
     )
     row.phase = to.value
     row.updated_at = now

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
@@ -312,6 +313,7 @@ def set_alias(ctx: Context, name: str, alias: str, version: int) -> ModelVersion
     else:
         existing.version_id = row.id
     ctx.session.flush()
+    audit.record(ctx, f"model.alias:{alias}", f"model:{model.id}", payload={"version": row.id})
     return _version(row, model.name, _aliases(ctx, model.id))
 
 
@@ -321,6 +323,7 @@ def delete_alias(ctx: Context, name: str, alias: str) -> None:
     if existing is None:
         raise NotFound(f"model {name!r} has no alias {alias!r}")
     ctx.session.delete(existing)
+    audit.record(ctx, f"model.alias_delete:{alias}", f"model:{model.id}")
 
 
 def version_by_alias(ctx: Context, name: str, alias: str) -> ModelVersion:
@@ -350,6 +353,13 @@ def _record(
             reason=reason,
         )
     )
+    audit.record(
+        ctx,
+        f"model_version.stage:{to.value}",
+        f"model_version:{row.id}",
+        reason=reason,
+        payload={"from": row.stage, "to": to.value, "traffic_share": share},
+    )
     row.stage, row.traffic_share, row.updated_at = to.value, share, ctx.clock.now()
 
 
@@ -360,23 +370,30 @@ def _end_deployments(ctx: Context, version_id: str, outcome: str) -> None:
         )
     ):
         dep.ended_at, dep.outcome = ctx.clock.now(), outcome
+        audit.record(ctx, f"deployment.end:{outcome}", f"deployment:{dep.id}")
 
 
 def _deploy(ctx: Context, model: RegisteredModelRow, row: ModelVersionRow, reason: str) -> None:
     stage = Stage(row.stage)
     if stage in ENVIRONMENT:
-        ctx.session.add(
-            DeploymentRow(
-                id=new_id("dep"),
-                project_id=model.project_id,
-                version_id=row.id,
-                environment=ENVIRONMENT[stage],
-                traffic_share=row.traffic_share if row.traffic_share is not None else 1.0,
-                started_at=ctx.clock.now(),
-                ended_at=None,
-                outcome="active",
-                reason=reason,
-            )
+        deployment = DeploymentRow(
+            id=new_id("dep"),
+            project_id=model.project_id,
+            version_id=row.id,
+            environment=ENVIRONMENT[stage],
+            traffic_share=row.traffic_share if row.traffic_share is not None else 1.0,
+            started_at=ctx.clock.now(),
+            ended_at=None,
+            outcome="active",
+            reason=reason,
+        )
+        ctx.session.add(deployment)
+        audit.record(
+            ctx,
+            f"deployment.start:{deployment.environment}",
+            f"deployment:{deployment.id}",
+            reason=reason,
+            payload={"version": row.id, "traffic_share": deployment.traffic_share},
         )
 
 

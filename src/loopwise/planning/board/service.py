@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput
 from loopwise.planning.board import done
@@ -152,6 +153,14 @@ def move_item(
             f" — {note}" if note else ""
         )
     planning.record_event(ctx, item.id, "status", item.status, to, text)
+    audit.record(
+        ctx,
+        f"item.status:{to}",
+        f"item:{item.id}",
+        outcome="override" if decision.problems else "ok",
+        reason=reason.strip() if decision.problems else None,
+        payload={"from": item.status, "to": to, "note": note, "problems": decision.problems},
+    )
     item.status = to
     item.updated_at = ctx.clock.now()
     ctx.session.flush()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound
 from loopwise.planning.hypotheses.models import Hypothesis, Verdict
@@ -73,6 +74,14 @@ def _refresh(ctx: Context, h: HypothesisRow) -> VerdictResult:
                 result.verdict.value,
                 result.reason,
                 system=True,
+            )
+            audit.append(
+                ctx.session,
+                ctx.clock.now(),
+                audit.SYSTEM,
+                f"hypothesis.verdict:{result.verdict.value}",
+                f"item:{h.item_id}",
+                payload={"from": h.verdict, "run": result.run_id, "reason": result.reason},
             )
         h.verdict = result.verdict.value
         h.verdict_run_id = result.run_id

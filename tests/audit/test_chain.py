@@ -22,8 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopwise.core.errors import InvalidInput
-from loopwise.governance.chain import (
+from loopwise.audit.chain import (
     GENESIS,
     BreakKind,
     Checkpoint,
@@ -49,6 +48,7 @@ from loopwise.governance.chain import (
     verify,
     verify_checkpoint,
 )
+from loopwise.core.errors import InvalidInput
 
 PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=200)
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
