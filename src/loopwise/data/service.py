@@ -498,7 +498,7 @@ def read_columns(
         raise InvalidInput(
             f"dataset version {version_id} has no column {', '.join(map(repr, unknown))}"
         )
-    path, fmt = _data_of(ctx, row)
+    path, fmt = _data_of(ctx, row, "read columns (fairness audit)")
     return io.read_frame(path, fmt, limit)[list(columns)]
 
 
