@@ -14,6 +14,7 @@ import pytest
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.clock import FrozenClock
 from loopwise.core.context import Actor, Context
 from loopwise.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -137,6 +138,11 @@ def test_a_waiver_passes_a_requirement_until_it_expires(
         )
     gate = sign_off(write, gate)
     assert gate.review.status is GateStatus.PASSED
+    with write() as ctx:  # the waiver and the sign-offs are in the audit chain
+        trail = [e for e in audit.entries(ctx.session) if e.object == f"gate:{gate.id}"]
+        assert {"gate.waive", "gate.attest", "gate.approve"} <= {e.action for e in trail}
+        assert "monitor lands next week" not in repr(trail)  # only the payload's digest
+        assert audit.verify(ctx.session).ok
     clock.advance(timedelta(days=8))
     with write() as ctx:
         gate = service.get_gate(ctx, gate.id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.checks import CheckResult
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -294,6 +295,12 @@ def _sign(ctx: Context, row: GateRow, kind: SignoffKind, target: str, note: str)
             note=note.strip(),
         )
     )
+    audit.record(  # the note may be free text: only its digest goes into the chain
+        ctx,
+        f"gate.{kind.value}",
+        f"gate:{row.id}",
+        payload={"target": target, "note": note.strip(), "model_version": row.model_version_id},
+    )
     row.updated_at = ctx.clock.now()
     ctx.session.flush()
 
@@ -373,6 +380,13 @@ def waive(ctx: Context, gate_id: str, target: str, reason: str, expires_at: date
             user_id=ctx.actor.user_id,
             at=now,
         )
+    )
+    audit.record(
+        ctx,
+        "gate.waive",
+        f"gate:{row.id}",
+        outcome="waived",
+        payload={"target": target, "reason": reason.strip(), "expires_at": expires_at.isoformat()},
     )
     row.updated_at = now
     ctx.session.flush()
