@@ -215,9 +215,12 @@ def test_sketch_statistics_are_within_their_bound(seed: int, shift: float, n: in
         for test, exact in ((DriftTest.PSI, psi), (DriftTest.JS, js_distance)):
             got = profile_drift(pr, pc, {name: (test, None)})[list(KINDS).index(name)]
             assert abs(got.statistic - exact(shares_r, shares_c)) <= got.sketch_error, (name, test)
-            # and close to the exact statistic on the exact deciles
+            # and near the exact statistic on the exact deciles. Not a guarantee: the
+            # sketch's deciles move by up to its rank error, and DataSketches cannot be
+            # seeded; PSI at a 0.4 shift measured 0.160 exact and up to 0.173 (8%) from a
+            # sketch, so 20% leaves room without hiding a wrong computation.
             assert got.statistic == pytest.approx(
-                column_drift(name, r, c, NUM, test).statistic, abs=0.01
+                column_drift(name, r, c, NUM, test).statistic, rel=0.2, abs=0.01
             )
 
 
