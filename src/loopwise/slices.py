@@ -50,8 +50,7 @@ def _refs(field: str) -> Iterator[Any]:
 
 def load_tables() -> None:
     """Import every slice's tables, so db.base.Base.metadata holds the whole schema."""
-    for _ in _refs("tables"):
-        pass
+    list(_refs("tables"))  # resolving each module imports it; that is all it takes
 
 
 def event_bus() -> EventBus:

@@ -5,7 +5,7 @@ Parse -> accounts service -> print. The CLI acts as the local workspace admin.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -13,9 +13,6 @@ from loopwise.accounts import service
 from loopwise.accounts.models import Token, User
 from loopwise.accounts.schemas import TokenCreate, TokenCreated, UserCreate
 from loopwise.console import JsonOption, env_of
-
-if TYPE_CHECKING:
-    pass
 
 user_app = typer.Typer(name="user", help="Workspace users.", no_args_is_help=True)
 token_app = typer.Typer(
