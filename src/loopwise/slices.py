@@ -68,6 +68,7 @@ def hooks() -> Hooks:
         done_rules={rule: resolve(ref) for s in SLICES for rule, ref in s.done_rules},
         run_panels=tuple(_refs("run_panels")),
         dataset_panels=tuple(_refs("dataset_panels")),
+        model_panels=tuple(_refs("model_panels")),
     )
 
 

@@ -42,6 +42,8 @@ class Hooks:
     # panel(ctx, run_or_version) -> web.pages.Panel | None
     run_panels: tuple[Callable[..., Any], ...] = ()
     dataset_panels: tuple[Callable[..., Any], ...] = ()
+    # ... and to a registered model's page: panel(ctx, model, versions) -> Panel | None
+    model_panels: tuple[Callable[..., Any], ...] = ()
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Slice:
     done_rules: tuple[tuple[str, Ref], ...] = ()  # computed Definition-of-Done checks
     run_panels: tuple[Ref, ...] = ()  # panel(ctx, run) -> Panel | None on the run page
     dataset_panels: tuple[Ref, ...] = ()  # panel(ctx, version) -> Panel | None
+    model_panels: tuple[Ref, ...] = ()  # panel(ctx, model, versions) -> Panel | None
     error_shapes: tuple[Ref, ...] = ()  # web.errors.ErrorShape for the slice's paths
     app_hooks: tuple[Ref, ...] = ()  # hook(app) once the routes are in (OpenAPI additions)
     periodic: tuple[Periodic, ...] = ()

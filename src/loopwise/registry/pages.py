@@ -197,6 +197,9 @@ def _model_page(
             compared_on = f"{on.dataset} v{on.version}"
         except NotFound as exc:
             hint = exc.message
+        # What other slices show about this model (gates, explanations, ...): get_model
+        # checked the access to it
+        panels = [p for panel in ctx.hooks.model_panels if (p := panel(ctx, model, versions))]
     metric_keys = sorted({k for v in versions for k in v.metrics})[:6]
     return render(
         request,
@@ -216,6 +219,7 @@ def _model_page(
             "comparison_hint": hint,
             "compared_on": compared_on,
             "metric_keys": metric_keys,
+            "panels": panels,
             "offered": OFFERED,
             "shares": CANARY_SHARES,
             "rollback_to": _rollback_target(history, model.production_version),

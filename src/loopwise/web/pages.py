@@ -120,8 +120,8 @@ def configure(templates: Jinja2Templates) -> None:
 
 @dataclass(frozen=True)
 class Panel:
-    """A section one slice adds to another slice's page (declared as a run or dataset
-    panel in its SLICE): the page includes ``template`` with ``panel`` in its context."""
+    """A section one slice adds to another slice's page (declared as a run, dataset or
+    model panel in its SLICE): the page includes ``template`` with ``panel`` in its context."""
 
     template: str
     data: dict[str, Any]
