@@ -64,6 +64,10 @@ def _exit_codes() -> str:
     return "\n".join(["## Exit codes", "", "0 means success.", "", *lines])
 
 
+# Built once: CliRunner.invoke would rebuild the whole command tree for every command.
+ROOT = get_command(app)
+
+
 def _paths() -> list[list[str]]:
     """Every command path, depth first, in the order ``--help`` lists them."""
     out: list[list[str]] = []
@@ -74,15 +78,20 @@ def _paths() -> list[list[str]]:
             if not getattr(sub, "hidden", False):
                 walk(sub, [*path, name])
 
-    walk(get_command(app), [])
+    walk(ROOT, [])
     return out
 
 
 def _help(path: list[str]) -> str:
-    result = CliRunner().invoke(app, [*path, "--help"], prog_name="loopwise")
-    if result.exit_code != 0:
-        raise SystemExit(f"`loopwise {' '.join(path)} --help` failed: {result.output}")
-    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    # typer's runner isolation (an 80-column usage line, no colour), around the tree above
+    with CliRunner().isolation() as (stdout, _, _):
+        try:
+            ROOT.main([*path, "--help"], prog_name="loopwise")
+        except SystemExit as exc:
+            if exc.code:
+                raise SystemExit(f"`loopwise {' '.join(path)} --help` failed") from exc
+        text = stdout.getvalue().decode()
+    lines = [line.rstrip() for line in text.splitlines()]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
