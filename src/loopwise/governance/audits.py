@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
-
 from pydantic import TypeAdapter
+from sqlalchemy import select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role

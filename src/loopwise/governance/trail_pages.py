@@ -69,9 +69,7 @@ def audit_log(
         report = audit.verify_report(ctx) if whole else audit.verify_recent(ctx, RECENT)
         names = accounts.usernames(ctx.session, {e.actor for e in found})
     entries, more = found[:PAGE], len(found) > PAGE
-    first_checked = (
-        report.last_seq - report.checked + 1 if report.last_seq is not None else None
-    )
+    first_checked = report.last_seq - report.checked + 1 if report.last_seq is not None else None
     return render(
         request,
         "governance/audit_log.html",
