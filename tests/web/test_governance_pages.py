@@ -205,3 +205,5 @@ def test_audit_log_is_for_workspace_admins(auth_app: FastAPI) -> None:
         assert refused.status_code == 403
         assert "Only a workspace admin may read the audit trail" in refused.text
         assert 'href="/audit"' not in http.get("/projects/GOV").text  # not in the nav
+        adopt = http.post("/projects/GOV/gates/adopt")  # project admins only
+        assert adopt.status_code == 403 and "ana is maintainer" in adopt.text
