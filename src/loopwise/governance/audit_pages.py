@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.core.context import Context
 from loopwise.data import service as data
 from loopwise.data.models import DatasetVersion
 from loopwise.governance import audits
@@ -60,13 +61,13 @@ def _url(model: str, version: int) -> str:
     return f"/models/{quote(model, safe='')}/versions/{version}/audits"
 
 
-def _dataset_versions(caller: Caller, project_key: str) -> list[DatasetVersion]:
-    with caller.read() as ctx:
-        found = [
-            v
-            for ds in data.list_datasets(ctx, project_key)
-            for v in data.list_versions(ctx, project_key, ds.name)
-        ]
+def _dataset_versions(ctx: Context, project_key: str) -> list[DatasetVersion]:
+    """The project's dataset versions, newest first: what an audit may run on."""
+    found = [
+        v
+        for ds in data.list_datasets(ctx, project_key)
+        for v in data.list_versions(ctx, project_key, ds.name)
+    ]
     return sorted(found, key=lambda v: v.created_at, reverse=True)
 
 
@@ -85,7 +86,7 @@ def _page(
         project = projects.project_by_id(ctx, registry.version_project_id(ctx, mv.id))
         role = accounts.role_in(ctx.session, ctx.actor, project.id)
         found = audits.list_audits(ctx, mv.model, mv.version)
-    choices = _dataset_versions(caller, project.key)
+        choices = _dataset_versions(ctx, project.key)
     columns = sorted({c for v in choices for c, _ in v.schema})
     catalogue = fairness.measure_catalogue()
     return render(
