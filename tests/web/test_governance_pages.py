@@ -23,7 +23,7 @@ from loopwise.core.clock import FrozenClock
 from loopwise.core.context import Actor
 from loopwise.core.settings import Settings
 from loopwise.data import service as data
-from loopwise.governance import service
+from loopwise.governance import service, trail_pages
 from loopwise.projects import service as projects
 from loopwise.projects.schemas import ProjectCreate
 from loopwise.registry import service as registry
@@ -178,8 +178,21 @@ def test_audit_form_runs_and_refuses(gov: tuple[TestClient, str, pd.DataFrame]) 
     assert "200 bootstrap replicates" in page.text and "sha256:" in page.text
 
 
-def test_audit_log_filters_and_export(gov: tuple[TestClient, str, pd.DataFrame]) -> None:
+def test_audit_log_filters_pages_and_exports(
+    gov: tuple[TestClient, str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
     http, _, _ = gov
+    monkeypatch.setattr(trail_pages, "PAGE", 2)
+    first = http.get("/audit")
+    seqs = [int(s) for s in re.findall(r'<tr data-seq="(\d+)">', first.text)]
+    assert len(seqs) == 2 and seqs[0] > seqs[1]  # newest first
+    older = re.search(r'id="older" href="([^"]+)"', first.text)
+    assert older is not None
+    second = http.get(older.group(1).replace("&amp;", "&"))
+    assert [int(s) for s in re.findall(r'<tr data-seq="(\d+)">', second.text)] == [
+        seqs[1] - 1,
+        seqs[1] - 2,
+    ]
     unknown = http.get("/audit", params={"actor": "nobody"})
     assert unknown.status_code == 400 and alerts(unknown.text) == ["Actor: no user 'nobody'"]
     local = http.get("/audit", params={"actor": "local"})
