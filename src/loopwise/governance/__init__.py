@@ -9,6 +9,11 @@ SLICE = Slice(
     name="governance",
     tables=("loopwise.governance.tables",),
     api=("loopwise.governance.api:router",),
+    pages=(
+        "loopwise.governance.pages:router",
+        "loopwise.governance.audit_pages:router",
+        "loopwise.governance.trail_pages:router",
+    ),
     cli=("loopwise.governance.cli",),
     handlers=(
         (
@@ -22,4 +27,5 @@ SLICE = Slice(
     ),
     promotion_checks=("loopwise.governance.service:gates_before_stage",),
     phase_checks=("loopwise.governance.service:phase_exit",),
+    model_panels=("loopwise.governance.pages:model_panel",),
 )

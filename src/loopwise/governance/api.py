@@ -89,6 +89,7 @@ def run_audit(name: str, version: int, body: AuditIn, caller: CallerDep) -> Fair
             primary_measure=body.primary_measure,
             justification=body.justification,
             min_group_size=body.min_group_size,
+            bootstrap=body.bootstrap,
         )
 
 

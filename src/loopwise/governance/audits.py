@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from loopwise.accounts import service as accounts
@@ -19,6 +20,8 @@ from loopwise.governance.tables import FairnessAuditRow
 from loopwise.numeric import fairness
 from loopwise.projects import service as projects
 from loopwise.registry import service as registry
+
+_DETAIL = TypeAdapter(fairness.FairnessAudit)
 
 
 def _record(ctx: Context, row: FairnessAuditRow) -> FairnessAuditRecord:
@@ -43,6 +46,7 @@ def _record(ctx: Context, row: FairnessAuditRow) -> FairnessAuditRecord:
         warnings=tuple(row.warnings),
         created_by=names.get(row.created_by or ""),
         created_at=row.created_at,
+        detail=_DETAIL.validate_python(row.detail) if row.detail is not None else None,
     )
 
 
@@ -58,9 +62,11 @@ def run_audit(
     primary_measure: str = "demographic_parity_ratio",
     justification: str = "",
     min_group_size: int = 30,
+    bootstrap: int = 1000,
 ) -> FairnessAuditRecord:
     """Audit a model version's predictions (``prediction_col``) against the labels in a
-    dataset version's stored file, per sensitive column, and keep the result."""
+    dataset version's stored file, per sensitive column, and keep the result (headline
+    values for gate criteria, and the whole audit with ``bootstrap`` replicates)."""
     mv = registry.get_version(ctx, model, version)
     project_id = registry.version_project_id(ctx, mv.id)
     accounts.require_role(ctx, project_id, Role.CONTRIBUTOR, what=f"model {model!r}")
@@ -81,6 +87,7 @@ def run_audit(
         frame[prediction_col].to_numpy(),
         {c: frame[c] for c in sensitive_cols},
         min_group_size=min_group_size,
+        bootstrap=bootstrap,
     )
     row = FairnessAuditRow(
         id=new_id("fa"),
@@ -97,6 +104,7 @@ def run_audit(
         primary_measure=primary_measure,
         justification=justification,
         warnings=list(result.warnings),
+        detail=_DETAIL.dump_python(result, mode="json"),
         created_by=ctx.actor.user_id,
         created_at=ctx.clock.now(),
     )

@@ -213,6 +213,9 @@ def run_audit(
         "demographic_parity_ratio"
     ),
     justification: Annotated[str, typer.Option(help="Why that measure.")] = "",
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap replicates for the intervals (0: none).")
+    ] = 1000,
     as_json: JsonOption = False,
 ) -> None:
     """Audit a model version's predictions for group fairness and keep the result."""
@@ -224,6 +227,7 @@ def run_audit(
         sensitive_cols=sensitive,
         primary_measure=primary,
         justification=justification,
+        bootstrap=bootstrap,
     )
     with env.write() as c:
         record = audits.run_audit(
@@ -236,6 +240,7 @@ def run_audit(
             data.sensitive_cols,
             primary_measure=data.primary_measure,
             justification=data.justification,
+            bootstrap=data.bootstrap,
         )
     rows = [(name, "" if v is None else str(v)) for name, v in record.values.items()]
     env.emit(

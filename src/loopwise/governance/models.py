@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from loopwise.numeric.fairness import FairnessAudit
+
 
 class GateScope(StrEnum):
     PHASE = "phase"  # the exit gate of a CRISP-DM phase of a project
@@ -151,3 +153,6 @@ class FairnessAuditRecord:
     warnings: tuple[str, ...]
     created_by: str | None
     created_at: datetime
+    # the whole result: per-group metrics, each grouping's measures with their bootstrap
+    # intervals, the settings (None for audits stored before migration 0013)
+    detail: FairnessAudit | None = None

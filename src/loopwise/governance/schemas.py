@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from loopwise.core.types import StrictIn
 
+MAX_BOOTSTRAP = 10_000
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
@@ -44,3 +45,6 @@ class AuditIn(StrictIn):
     primary_measure: str = "demographic_parity_ratio"
     justification: Note = ""
     min_group_size: int = Field(default=30, ge=1, le=1_000_000)
+    bootstrap: int = Field(
+        default=1000, ge=0, le=MAX_BOOTSTRAP, description="Bootstrap replicates; 0: no intervals."
+    )

@@ -106,5 +106,8 @@ class FairnessAuditRow(Base):
     primary_measure: Mapped[str] = mapped_column(String(80))
     justification: Mapped[str] = mapped_column(Text, default="")
     warnings: Mapped[list[str]] = mapped_column(JSON)
+    # numeric.fairness.FairnessAudit as JSON (groups, comparisons, intervals); None for
+    # audits stored before migration 0013
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
