@@ -1,7 +1,8 @@
 """Governance (issue 16): gate templates and instances (checklists attested by a role,
 criteria over recorded evidence, approvals with separation of duties, waivers with an
-expiry, re-review), phase exit gates, promotion gates, stored fairness audits; the gate
-criteria language and the tamper-evident audit chain."""
+expiry, re-review), phase exit gates, promotion gates, stored fairness audits, model
+explanations (feature importances computed by the SDK); the gate criteria language and
+the tamper-evident audit chain."""
 
 from loopwise.core.slice import Slice
 
@@ -27,5 +28,8 @@ SLICE = Slice(
     ),
     promotion_checks=("loopwise.governance.service:gates_before_stage",),
     phase_checks=("loopwise.governance.service:phase_exit",),
-    model_panels=("loopwise.governance.pages:model_panel",),
+    model_panels=(
+        "loopwise.governance.pages:model_panel",
+        "loopwise.governance.explanation_pages:explanations_panel",
+    ),
 )

@@ -1,13 +1,20 @@
-"""REST endpoints for gates and fairness audits. A phase change with an override is a
+"""REST endpoints for gates, fairness audits and explanations. A phase change with an override is a
 projects endpoint (``POST /api/v1/projects/{key}/phase``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loopwise.governance import audits, service
-from loopwise.governance.models import FairnessAuditRecord, Gate, GateTemplate
-from loopwise.governance.schemas import AttestIn, AuditIn, DatasetVersionSet, DecisionIn, WaiverIn
+from loopwise.governance import audits, explanations, service
+from loopwise.governance.models import Explanation, FairnessAuditRecord, Gate, GateTemplate
+from loopwise.governance.schemas import (
+    AttestIn,
+    AuditIn,
+    DatasetVersionSet,
+    DecisionIn,
+    ExplanationIn,
+    WaiverIn,
+)
 from loopwise.governance.templates import TEMPLATES
 from loopwise.web.deps import CallerDep
 
@@ -97,3 +104,24 @@ def run_audit(name: str, version: int, body: AuditIn, caller: CallerDep) -> Fair
 def list_audits(name: str, version: int, caller: CallerDep) -> list[FairnessAuditRecord]:
     with caller.read() as ctx:
         return audits.list_audits(ctx, name, version)
+
+
+@router.post("/models/{name}/versions/{version}/explanations", status_code=201)
+def record_explanation(
+    name: str, version: int, body: ExplanationIn, caller: CallerDep
+) -> Explanation:
+    """Keep feature importances computed by a client (``Client.explain``) with a model
+    version: the server never loads a model."""
+    with caller.write() as ctx:
+        return explanations.record_explanation(ctx, name, version, body)
+
+
+@router.get("/models/{name}/versions/{version}/explanations")
+def list_explanations(
+    name: str, version: int, caller: CallerDep, latest: bool = False
+) -> list[Explanation]:
+    """A model version's explanations, newest first; ``latest``: the newest per method."""
+    with caller.read() as ctx:
+        if latest:
+            return explanations.latest_explanations(ctx, name, version)
+        return explanations.list_explanations(ctx, name, version)

@@ -1,5 +1,6 @@
 """``loopwise gate``: gates of projects and model versions, sign-offs, waivers, and
-fairness audits kept as evidence. Parse -> governance service -> print."""
+fairness audits kept as evidence; ``loopwise governance explanations``: the feature
+importances kept with a model version. Parse -> governance service -> print."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import typer
 from rich.text import Text
 
 from loopwise.console import JsonOption, ProjectArg, env_of
-from loopwise.governance import audits, service
-from loopwise.governance.models import FairnessAuditRecord, Gate, GateStatus, GateTemplate
+from loopwise.governance import audits, explanations, service
+from loopwise.governance.models import (
+    Explanation,
+    FairnessAuditRecord,
+    Gate,
+    GateStatus,
+    GateTemplate,
+)
 from loopwise.governance.schemas import AuditIn, WaiverIn
 from loopwise.governance.templates import TEMPLATES
 
@@ -29,8 +36,15 @@ NoteOption = Annotated[str, typer.Option(help="A note kept with the sign-off.")]
 _STYLE = {GateStatus.PASSED: "green", GateStatus.PENDING: "yellow", GateStatus.FAILED: "red"}
 
 
+governance_app = typer.Typer(
+    name="governance",
+    help="Governance records kept with model versions: explanations.",
+    no_args_is_help=True,
+)
+
+
 def groups() -> list[typer.Typer]:
-    return [gate_app]
+    return [gate_app, governance_app]
 
 
 def _status(gate: Gate) -> Text:
@@ -252,4 +266,51 @@ def run_audit(
             f" ({record.rows} rows); primary: {record.primary_measure}",
             env.table(["Measure", "Value"], rows),
         ],
+    )
+
+
+def _explanations_view(env: CliEnv, found: list[Explanation], top: int) -> list[Any]:
+    if not found:
+        return ["no explanations: compute one with the SDK, `client.explain(...)`"]
+    out: list[Any] = []
+    for e in found:
+        what = e.scoring if e.method.value == "permutation" else "mean |SHAP value|"
+        repeats = f", {e.n_repeats} repeats" if e.n_repeats else ""
+        out.append(  # Text: names are printed as written, never read as Rich markup
+            Text(
+                f"{e.id}: {e.model} v{e.version}, {e.method.value} ({what}{repeats}) on "
+                f"{e.dataset_version_id or 'a deleted dataset version'}, "
+                f"by {e.created_by or '-'} at {e.created_at:%Y-%m-%d %H:%M} UTC"
+            )
+        )
+        ranked = e.ranked if top <= 0 else e.ranked[:top]
+        rows = [(i, f.feature, f"{f.mean:.4g}", f"{f.std:.4g}") for i, f in enumerate(ranked, 1)]
+        out.append(env.table(["#", "Feature", "Importance", "Std"], rows))
+        if len(ranked) < len(e.features):
+            out.append(f"... {len(e.features) - len(ranked)} more (--top 0 shows all)")
+    return out
+
+
+@governance_app.command("explanations")
+def list_explanations(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Registered model name.")],
+    version: Annotated[int, typer.Argument(help="Model version number.")],
+    latest: Annotated[bool, typer.Option(help="Only the newest of each method.")] = False,
+    top: Annotated[int, typer.Option(help="Features shown per explanation (0: all).")] = 15,
+    as_json: JsonOption = False,
+) -> None:
+    """A model version's explanations (feature importances), newest first. They are
+    computed where the model is, with the SDK: `client.explain(...)`."""
+    env = env_of(ctx)
+    with env.read() as c:
+        if latest:
+            found = explanations.latest_explanations(c, model, version)
+        else:
+            found = explanations.list_explanations(c, model, version)
+    env.emit(
+        found,
+        list[Explanation],
+        as_json=as_json,
+        render=lambda: _explanations_view(env, found, top),
     )

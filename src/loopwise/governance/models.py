@@ -156,3 +156,45 @@ class FairnessAuditRecord:
     # the whole result: per-group metrics, each grouping's measures with their bootstrap
     # intervals, the settings (None for audits stored before migration 0013)
     detail: FairnessAudit | None = None
+
+
+class ExplanationMethod(StrEnum):
+    PERMUTATION = "permutation"  # sklearn.inspection.permutation_importance
+    SHAP = "shap"  # mean |SHAP value| per feature over a sample of rows
+
+
+@dataclass(frozen=True)
+class FeatureImportance:
+    feature: str
+    mean: float  # permutation: mean score drop; shap: mean |SHAP value|
+    std: float  # over the repeats (permutation) or the rows explained (shap)
+    raw: tuple[float, ...] = ()  # permutation: the score drop of each repeat
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Feature importances of a model version on a dataset version, computed where the
+    model is (the SDK) and kept here: the server never loads a model."""
+
+    id: str
+    project_key: str
+    model: str
+    version: int
+    model_version_id: str
+    model_source: str  # what the version was built from, pinned: run id or source uri
+    method: ExplanationMethod
+    scoring: str  # the score permuted against (accuracy, r2, roc_auc...); "" for shap
+    n_repeats: int | None
+    random_state: int | None
+    baseline_score: float | None  # the model's score on the unpermuted rows, if given
+    rows: int | None  # rows the importances were computed on
+    dataset_version_id: str
+    dataset_hash: str  # the dataset version's content hash, pinned
+    features: tuple[FeatureImportance, ...]  # in the order they were given
+    created_by: str | None
+    created_at: datetime
+
+    @property
+    def ranked(self) -> tuple[FeatureImportance, ...]:
+        """The features, most important first (ties by name)."""
+        return tuple(sorted(self.features, key=lambda f: (-f.mean, f.feature)))

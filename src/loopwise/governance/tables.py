@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loopwise.db.base import Base
@@ -109,5 +109,34 @@ class FairnessAuditRow(Base):
     # numeric.fairness.FairnessAudit as JSON (groups, comparisons, intervals); None for
     # audits stored before migration 0013
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class ExplanationRow(Base):
+    """Feature importances of a model version on a dataset version (governance.explanations)."""
+
+    __tablename__ = "model_explanations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    model_version_id: Mapped[str] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )
+    model_source: Mapped[str] = mapped_column(String(1000), default="")
+    method: Mapped[str] = mapped_column(String(20))
+    scoring: Mapped[str] = mapped_column(String(100), default="")
+    n_repeats: Mapped[int | None] = mapped_column(Integer)
+    random_state: Mapped[int | None] = mapped_column(Integer)
+    baseline_score: Mapped[float | None] = mapped_column(Float)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    dataset_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="SET NULL")
+    )
+    dataset_hash: Mapped[str] = mapped_column(String(100))
+    # [{"feature": name, "mean": x, "std": s, "raw": [per repeat...]}], in the given order
+    features: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
