@@ -4,7 +4,7 @@ gate, and stored fairness audits. No SQLAlchemy, no FastAPI."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -126,6 +126,7 @@ class Gate:
     review: GateReview
     blocker_item: str | None  # key of the blocker item its failure opened
     created_at: datetime
+    due: GateDue | None = None  # from the compliance calendar; None: no dated clause
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,23 @@ class FairnessAuditRecord:
     warnings: tuple[str, ...]
     created_by: str | None
     created_at: datetime
+
+
+class DueState(StrEnum):
+    MET = "met"  # the gate has passed
+    OVERDUE = "overdue"  # its obligations apply and it has not passed
+    UPCOMING = "upcoming"  # its obligations apply from a later date
+
+
+@dataclass(frozen=True)
+class GateDue:
+    """When a gate is due: the date the obligations of the clauses it serves apply
+    (compliance_calendar.yaml), and where the gate stands against it."""
+
+    date: date
+    milestone: str  # the calendar entry's key: general_application
+    title: str
+    clauses: tuple[str, ...]  # the gate's clauses that apply on that date
+    state: DueState
+    days: int  # days from today to the date; negative once it has passed
+    source: str  # the legal text the date comes from
