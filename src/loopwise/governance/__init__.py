@@ -1,15 +1,18 @@
 """Governance (issue 16): gate templates and instances (checklists attested by a role,
 criteria over recorded evidence, approvals with separation of duties, waivers with an
 expiry, re-review), phase exit gates, promotion gates, stored fairness audits; the gate
-criteria language and the tamper-evident audit chain."""
+criteria language and the tamper-evident audit chain; documents generated from the record
+(model card, datasheet, Annex IV, impact assessment, risk register) and the compliance
+calendar that dates the gates."""
 
 from loopwise.core.slice import Slice
 
 SLICE = Slice(
     name="governance",
     tables=("loopwise.governance.tables",),
-    api=("loopwise.governance.api:router",),
-    cli=("loopwise.governance.cli",),
+    api=("loopwise.governance.api:router", "loopwise.governance.documents.api:router"),
+    pages=("loopwise.governance.documents.pages:router",),
+    cli=("loopwise.governance.cli", "loopwise.governance.documents.cli"),
     handlers=(
         (
             "loopwise.projects.models:ProjectCreated",

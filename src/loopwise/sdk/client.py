@@ -26,6 +26,7 @@ from loopwise.planning.hypotheses.models import Hypothesis
 from loopwise.planning.items.models import ItemEvent, WorkItem
 from loopwise.projects.models import Project
 from loopwise.sdk.data import DataMethods
+from loopwise.sdk.governance import GovernanceMethods
 from loopwise.sdk.monitoring import MonitoringMethods
 from loopwise.sdk.registry import RegistryMethods
 from loopwise.tracking.models import ArtifactInfo, MetricPoint, Run
@@ -78,7 +79,7 @@ def _git_commit() -> str | None:
     return commit if out.returncode == 0 and len(commit) in (40, 64) else None
 
 
-class Client(DataMethods, RegistryMethods, MonitoringMethods):
+class Client(DataMethods, RegistryMethods, MonitoringMethods, GovernanceMethods):
     """A Loopwise client. Close it (or use ``with``) to release connections."""
 
     @staticmethod
