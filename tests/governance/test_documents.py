@@ -16,6 +16,7 @@ import pypdfium2 as pdfium
 import pytest
 import yaml
 from sklearn.metrics import accuracy_score, recall_score
+from tests.use_cases import UseCases
 
 from loopwise.core.clock import FrozenClock
 from loopwise.core.errors import InvalidInput
@@ -38,7 +39,6 @@ from loopwise.registry import evaluations
 from loopwise.registry import service as registry
 from loopwise.tracking import service as tracking
 from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
-from tests.use_cases import UseCases
 
 KEY = "DOC"
 PROBLEM = "Flag customers likely to churn so retention can call them"
@@ -55,7 +55,13 @@ MCT_TOP = {
 }
 MCT_PARTS = {
     "model_details": {
-        "name", "overview", "documentation", "owners", "version", "licenses", "references",
+        "name",
+        "overview",
+        "documentation",
+        "owners",
+        "version",
+        "licenses",
+        "references",
         "citations",
     },
     "model_parameters": {"model_architecture", "data", "input_format", "output_format"},
@@ -77,8 +83,12 @@ def _frame(n: int = 240, seed: int = 1) -> pd.DataFrame:
     label = rng.integers(0, 2, n)
     pred = np.where(rng.random(n) < 0.8, label, 1 - label)
     return pd.DataFrame(
-        {"tenure": rng.integers(1, 60, n), "sex": rng.choice(["F", "M"], n), "label": label,
-         "pred": pred}
+        {
+            "tenure": rng.integers(1, 60, n),
+            "sex": rng.choice(["F", "M"], n),
+            "label": label,
+            "pred": pred,
+        }
     )
 
 
@@ -98,8 +108,11 @@ def record(do: UseCases, tmp_path: Path) -> dict[str, Any]:
     )
     do(projects.create_project, ProjectCreate(key=KEY, name="Docs", charter=charter))
     meta = VersionMeta(
-        owner="crm-team", licence="internal", source="crm export",
-        personal_data={"sex": (PersonalData.SENSITIVE,)}, legal_basis="contract",
+        owner="crm-team",
+        licence="internal",
+        source="crm export",
+        personal_data={"sex": (PersonalData.SENSITIVE,)},
+        legal_basis="contract",
     )
     dv = do(data.register_path, KEY, "customers", path, meta=meta).version
     run = do(tracking.create_run, KEY, RunCreate(params={"max_depth": "4"}, git_commit="abc1234"))
@@ -109,25 +122,64 @@ def record(do: UseCases, tmp_path: Path) -> dict[str, Any]:
     do(registry.create_model, KEY, "churn")
     mv = do(registry.create_version, "churn", run_id=run.id)
     ev = do(
-        evaluations.record, KEY, Task.CLASSIFICATION, frame["label"].tolist(),
-        frame["pred"].tolist(), slices=frame["sex"].tolist(), slice_column="sex",
-        model="churn", version=1, dataset_version_id=dv.id, n_boot=50,
+        evaluations.record,
+        KEY,
+        Task.CLASSIFICATION,
+        frame["label"].tolist(),
+        frame["pred"].tolist(),
+        slices=frame["sex"].tolist(),
+        slice_column="sex",
+        model="churn",
+        version=1,
+        dataset_version_id=dv.id,
+        n_boot=50,
     )
     audit = do(
-        audits.run_audit, "churn", 1, dv.id, "label", "pred", ["sex"],
-        justification="selection rates matter for outreach", min_group_size=10,
+        audits.run_audit,
+        "churn",
+        1,
+        dv.id,
+        "label",
+        "pred",
+        ["sex"],
+        justification="selection rates matter for outreach",
+        min_group_size=10,
     )
-    r1 = do(risks.create_risk, KEY, RiskCreate(
-        title="Unequal outreach", category=RiskCategory.ETHICAL, likelihood=3, impact=4,
-        owner="ana", mitigation="fairness audit before canary", next_review=date(2026, 3, 1),
-    ))
-    r2 = do(risks.create_risk, KEY, RiskCreate(
-        title="Stale features", category=RiskCategory.TECHNICAL, likelihood=2, impact=2,
-    ))
+    r1 = do(
+        risks.create_risk,
+        KEY,
+        RiskCreate(
+            title="Unequal outreach",
+            category=RiskCategory.ETHICAL,
+            likelihood=3,
+            impact=4,
+            owner="ana",
+            mitigation="fairness audit before canary",
+            next_review=date(2026, 3, 1),
+        ),
+    )
+    r2 = do(
+        risks.create_risk,
+        KEY,
+        RiskCreate(
+            title="Stale features",
+            category=RiskCategory.TECHNICAL,
+            likelihood=2,
+            impact=2,
+        ),
+    )
     intake = next(g for g in do.read(gates.list_gates, KEY) if g.template == "intake")
     do(gates.attest, intake.id, "risk_tier", TIER)
-    return {"frame": frame, "dv": dv, "run": run, "mv": mv, "ev": ev, "audit": audit,
-            "risks": (r1, r2), "intake": intake}
+    return {
+        "frame": frame,
+        "dv": dv,
+        "run": run,
+        "mv": mv,
+        "ev": ev,
+        "audit": audit,
+        "risks": (r1, r2),
+        "intake": intake,
+    }
 
 
 def _build(do: UseCases, kind: DocumentKind, **query: Any) -> Document:
@@ -147,8 +199,16 @@ def _cells(doc: Document, section: str, title_start: str) -> list[tuple[Any, ...
 
 
 MITCHELL = [
-    "model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data",
-    "quantitative_analyses", "ethical_considerations", "caveats", "explanations",
+    "model_details",
+    "intended_use",
+    "factors",
+    "metrics",
+    "evaluation_data",
+    "training_data",
+    "quantitative_analyses",
+    "ethical_considerations",
+    "caveats",
+    "explanations",
 ]
 
 
@@ -157,7 +217,13 @@ def test_model_card_figures_are_the_stored_values_linked_to_their_records(
 ) -> None:
     card = _build(do, DocumentKind.MODEL_CARD)
     assert [s.key for s in card.sections] == MITCHELL
-    mv, run, ev, dv, frame = record["mv"], record["run"], record["ev"], record["dv"], record["frame"]
+    mv, run, ev, dv, frame = (
+        record["mv"],
+        record["run"],
+        record["ev"],
+        record["dv"],
+        record["frame"],
+    )
     assert _field(card, "model_details", "Version").link == f"/model-versions/{mv.id}"
     trained = _field(card, "model_details", "Trained in run")
     assert (trained.value, trained.link) == (run.id, f"/runs/{run.id}")
@@ -188,7 +254,9 @@ def test_model_card_figures_are_the_stored_values_linked_to_their_records(
 
 def test_model_card_as_model_card_toolkit_json(do: UseCases, record: dict[str, Any]) -> None:
     out = do.read(
-        documents.render_document, KEY, DocumentKind.MODEL_CARD,
+        documents.render_document,
+        KEY,
+        DocumentKind.MODEL_CARD,
         DocumentQuery(format=DocumentFormat.JSON),
     )
     mct = json.loads(out.content)
@@ -210,7 +278,9 @@ def test_model_card_as_model_card_toolkit_json(do: UseCases, record: dict[str, A
 
 def test_model_card_as_hugging_face_model_index(do: UseCases, record: dict[str, Any]) -> None:
     out = do.read(
-        documents.render_document, KEY, DocumentKind.MODEL_CARD,
+        documents.render_document,
+        KEY,
+        DocumentKind.MODEL_CARD,
         DocumentQuery(format=DocumentFormat.YAML),
     )
     text = out.content.decode()
@@ -228,7 +298,9 @@ def test_model_card_as_hugging_face_model_index(do: UseCases, record: dict[str, 
     }
     with pytest.raises(InvalidInput, match="model cards"):
         do.read(
-            documents.render_document, KEY, DocumentKind.RISK_REGISTER,
+            documents.render_document,
+            KEY,
+            DocumentKind.RISK_REGISTER,
             DocumentQuery(format=DocumentFormat.YAML),
         )
 
@@ -241,7 +313,12 @@ def test_datasheet_has_gebru_sections_from_the_dataset_version(
 ) -> None:
     sheet = _build(do, DocumentKind.DATASHEET)
     assert [s.key for s in sheet.sections] == [
-        "motivation", "composition", "collection", "preprocessing", "uses", "distribution",
+        "motivation",
+        "composition",
+        "collection",
+        "preprocessing",
+        "uses",
+        "distribution",
         "maintenance",
     ]
     dv = record["dv"]
@@ -275,8 +352,14 @@ def test_annex_iv_has_all_nine_points_filled_or_missing(
 def test_impact_assessment_and_risk_register(do: UseCases, record: dict[str, Any]) -> None:
     ia = _build(do, DocumentKind.IMPACT_ASSESSMENT)
     assert [s.key for s in ia.sections] == [
-        "context", "affected", "personal_data", "fairness", "rights_risks", "oversight",
-        "mitigations", "calendar",
+        "context",
+        "affected",
+        "personal_data",
+        "fairness",
+        "rights_risks",
+        "oversight",
+        "mitigations",
+        "calendar",
     ]
     (personal,) = _cells(ia, "personal_data", "Columns flagged")
     assert [c.text for c in personal[1:4]] == ["sex", "sensitive", "contract"]
@@ -302,9 +385,7 @@ def test_a_project_without_records_gets_every_section_missing(do: UseCases) -> N
     assert len(annex.sections) == 9 and all(s.missing for s in annex.sections[:5])
 
 
-def test_links_are_absolute_under_a_public_url(
-    do: UseCases, record: dict[str, Any]
-) -> None:
+def test_links_are_absolute_under_a_public_url(do: UseCases, record: dict[str, Any]) -> None:
     with do.state.context(do.actor, write=False) as ctx:
         from loopwise.governance.documents.gather import gather
         from loopwise.governance.documents.service import build_from
@@ -334,7 +415,9 @@ def test_markdown_and_html_carry_every_section_and_link(
 
 def test_pdf_text_is_there(do: UseCases, record: dict[str, Any], tmp_path: Path) -> None:
     out = do.read(
-        documents.render_document, KEY, DocumentKind.ANNEX_IV,
+        documents.render_document,
+        KEY,
+        DocumentKind.ANNEX_IV,
         DocumentQuery(format=DocumentFormat.PDF),
     )
     assert out.content.startswith(b"%PDF") and out.media_type == "application/pdf"
@@ -347,11 +430,7 @@ def test_pdf_text_is_there(do: UseCases, record: dict[str, Any], tmp_path: Path)
     assert "créditworthiness" in text  # Unicode survives (the shipped DejaVu font)
     assert f"/runs/{record['run'].id}" in joined
     assert "MISSING" in text
-    links = [
-        link
-        for i in range(len(pdf))
-        for link in _uris(pdf, i)
-    ]
+    links = [link for i in range(len(pdf)) for link in _uris(pdf, i)]
     assert f"/runs/{record['run'].id}" in links
     pdf.close()
 

@@ -20,8 +20,12 @@ def test_documents_over_http(api: TestClient) -> None:
     assert "## 9. Post-market monitoring plan (Art. 72)" in md.text
     pdf = api.get("/api/v1/projects/DOC/documents/risk-register", params={"format": "pdf"})
     assert pdf.headers["content-type"] == "application/pdf"
-    assert "Risk register: DOC" in pdfium.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
-    card = api.get("/api/v1/models/churn/versions/1/documents/model-card", params={"format": "yaml"})
+    assert (
+        "Risk register: DOC" in pdfium.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    )
+    card = api.get(
+        "/api/v1/models/churn/versions/1/documents/model-card", params={"format": "yaml"}
+    )
     assert card.status_code == 200, card.text
     assert yaml.safe_load(card.text.strip("-\n"))["model-index"][0]["name"] == "churn-v1"
     html = api.get("/api/v1/projects/DOC/documents/model-card", params={"format": "html"})

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from loopwise.core.errors import InvalidInput
 from loopwise import Client
+from loopwise.core.errors import InvalidInput
 
 
 def test_documents_through_the_sdk(client: Client) -> None:

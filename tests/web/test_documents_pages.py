@@ -29,7 +29,9 @@ def http(auth_app: FastAPI) -> Iterator[TestClient]:
         accounts.create_user(session, state.clock, "stan", password=PASSWORD)
     with state.context(Actor(root.id, root.username, is_admin=True), write=True) as ctx:
         charter = CharterIn(problem="Say who will churn <soon>")
-        project = projects.create_project(ctx, ProjectCreate(key="DOC", name="Docs", charter=charter))
+        project = projects.create_project(
+            ctx, ProjectCreate(key="DOC", name="Docs", charter=charter)
+        )
         accounts.set_member(ctx, project.id, "vera", Role.VIEWER)
     with TestClient(auth_app, raise_server_exceptions=False) as client:
         yield client

@@ -79,9 +79,7 @@ def article_of(calendar: Calendar, clause: str) -> int | None:
     return int(found.group()) if found else None
 
 
-def milestone_of(
-    calendar: Calendar, clause: str, route: str = DEFAULT_ROUTE
-) -> Milestone | None:
+def milestone_of(calendar: Calendar, clause: str, route: str = DEFAULT_ROUTE) -> Milestone | None:
     """The earliest milestone from which ``clause`` applies on ``route``."""
     article = article_of(calendar, clause)
     if article is None:

@@ -33,9 +33,7 @@ def respond(rendered: service.Rendered) -> Response:
     )
 
 
-@router.get(
-    "/projects/{key}/documents/{kind}", response_class=Response, responses={200: FILES}
-)
+@router.get("/projects/{key}/documents/{kind}", response_class=Response, responses={200: FILES})
 def project_document(
     key: str, kind: DocumentKind, caller: CallerDep, query: Annotated[DocumentQuery, Query()]
 ) -> Response:

@@ -53,9 +53,7 @@ def document(
     """A model card, datasheet, Annex IV technical documentation, impact assessment or
     risk register, generated from the project's record; MISSING marks what is not there."""
     env = env_of(ctx)
-    query = DocumentQuery(
-        format=fmt, model=model, version=version, dataset_version=dataset_version
-    )
+    query = DocumentQuery(format=fmt, model=model, version=version, dataset_version=dataset_version)
     if output is None and fmt is DocumentFormat.PDF:
         raise InvalidInput("a PDF goes to a file: give --output FILE")
     with env.read() as c:

@@ -105,18 +105,27 @@ def annex_iv(record: ProjectRecord, calendar: Calendar) -> Document:
         )
         for d in (m.deployments if m else ())
     )
-    metrics = tuple(
-        (Cell(e.name), Cell(num(e.value), links.evaluation(ev.id))) for e in ev.evaluation.metrics
-    ) if ev else ()
-    data_rows = tuple(
-        (
-            Cell(f"{dv.dataset} v{dv.version}", links.dataset_version(dv.id)),
-            Cell(u.role.value),
-            Cell(dv.content_hash[:16]),
-            Cell(num(dv.quality_index), links.dataset_version(dv.id)),
+    metrics = (
+        tuple(
+            (Cell(e.name), Cell(num(e.value), links.evaluation(ev.id)))
+            for e in ev.evaluation.metrics
         )
-        for u, dv in zip(m.run_datasets, m.datasets, strict=True)
-    ) if m else ()
+        if ev
+        else ()
+    )
+    data_rows = (
+        tuple(
+            (
+                Cell(f"{dv.dataset} v{dv.version}", links.dataset_version(dv.id)),
+                Cell(u.role.value),
+                Cell(dv.content_hash[:16]),
+                Cell(num(dv.quality_index), links.dataset_version(dv.id)),
+            )
+            for u, dv in zip(m.run_datasets, m.datasets, strict=True)
+        )
+        if m
+        else ()
+    )
     stages = tuple(
         (
             Cell(when(e.at)),
@@ -146,80 +155,208 @@ def annex_iv(record: ProjectRecord, calendar: Calendar) -> Document:
     )
     art9 = tuple(g for g in record.gates if any(c.endswith("Art. 9") for c in g.definition.clauses))
     sections = (
-        Section("annex_iv_1", "1. General description of the AI system", (
-            maybe("Intended purpose", p.charter.problem, links.project(p.key),
-                  "the problem statement in the project charter"),
-            maybe("System and version", f"{m.model.name} v{m.version.version}" if m else None,
-                  mv_link, NO_MODEL),
-            _tier(record, links),
-            maybe("Instructions for use", instructions[0] if instructions else None,
-                  links.gate(instructions[1]) if instructions else None,
-                  "the note of the production readiness gate's 'instructions' attestation"),
-        ), (Table("Deployments (forms in which it is put into service)",
-                  ("Deployment", "Environment", "Traffic share", "Started", "Outcome"),
-                  deployments),)),
-        Section("annex_iv_2", "2. Detailed description of the elements and of the development "
-                "process", (
-            maybe("Development run", run.id if run else None, links.run(run.id) if run else None,
-                  "the run the model version was registered from"),
-            maybe("Code version", run.git_commit if run else None,
-                  links.run(run.id) if run else None, "the git commit logged with the run"),
-            maybe("Design choices (parameters)",
-                  ", ".join(f"{k}={v}" for k, v in sorted(run.params.items())) if run else None,
-                  links.run(run.id) if run else None, "parameters logged with the run"),
-            maybe("Validation and testing", f"evaluation {ev.id} on {ev.evaluation.rows} rows"
-                  if ev else None, links.evaluation(ev.id) if ev else None,
-                  "a stored evaluation of the version"),
-            maybe("Human oversight measures (Art. 14)", oversight[0] if oversight else None,
-                  links.gate(oversight[1]) if oversight else None,
-                  "the note of the ethics checkpoint's 'oversight' attestation"),
-        ), (Table("Data (Art. 10)", ("Dataset version", "Role", "Content hash", "Quality index"),
-                  data_rows),)),
-        Section("annex_iv_3", "3. Monitoring, functioning and control", (
-            maybe("Foreseeable unintended outcomes and risks", harms[0] if harms else None,
-                  links.gate(harms[1]) if harms else None,
-                  "the note of the ethics checkpoint's 'harms' attestation"),
-            maybe("Accuracy for groups of persons",
-                  ", ".join(f"{k}={num(v)}" for k, v in m.fairness[0].values.items())
-                  if m and m.fairness else None, mv_link, "a fairness audit of the version"),
-        ), (Table("Performance (capabilities and limitations)", ("Metric", "Value"), metrics),)),
-        Section("annex_iv_4", "4. Appropriateness of the performance metrics", (
-            maybe("Success metric (charter)", f"{s.key} {s.comparator.value} {num(s.threshold)}"
-                  if s else None, links.project(p.key), "a success metric in the charter"),
-            maybe("Met by the version", met, mv_link,
-                  "the version's value of the charter's success metric"),
-            maybe("Business KPI it serves", p.charter.business_kpi.name
-                  if p.charter.business_kpi else None, links.project(p.key),
-                  "the business KPI in the charter"),
-        )),
-        Section("annex_iv_5", "5. Risk management system (Art. 9)", (
-            maybe("Risk register", f"{len(record.risks)} risks" if record.risks else None,
-                  links.risks(p.key), "risks in the project's risk register"),
-        ), (Table("Risks", RISK_COLUMNS, _risk_rows(record.risks, links)),
-            gates_table(art9, links, "Gates serving Art. 9"))),
-        Section("annex_iv_6", "6. Relevant changes made through the lifecycle", (
-            maybe("Stage changes", f"{len(stages)} recorded" if stages else None, mv_link,
-                  "stage changes of the version (registry)"),
-        ), (Table("Stage history", ("When", "Change", "By", "Reason"), stages),
-            Table("Phase history", ("When", "Change", "By", "Reason"), phases))),
-        Section("annex_iv_7", "7. Harmonised standards applied", (
-            missing("Standards", "the harmonised standards (or other specifications) applied: "
-                    "not kept in the record; add by hand"),
-        )),
-        Section("annex_iv_8", "8. EU declaration of conformity (Art. 47)", (
-            missing("Declaration", "a copy of the EU declaration of conformity: not kept in the "
-                    "record; attach it"),
-        )),
-        Section("annex_iv_9", "9. Post-market monitoring plan (Art. 72)", (
-            maybe("Plan", plan[0] if plan else None, links.gate(plan[1]) if plan else None,
-                  "the note of the post-market monitoring gate's 'plan' attestation"),
-            maybe("Monitors", f"{len(monitors)} watching the version" if monitors else None,
-                  links.project(p.key) + "/monitors", "a monitor watching the version"),
-        ), (Table("Monitors", ("Monitor", "Checks", "Reference rows", "State"), monitors),)),
+        Section(
+            "annex_iv_1",
+            "1. General description of the AI system",
+            (
+                maybe(
+                    "Intended purpose",
+                    p.charter.problem,
+                    links.project(p.key),
+                    "the problem statement in the project charter",
+                ),
+                maybe(
+                    "System and version",
+                    f"{m.model.name} v{m.version.version}" if m else None,
+                    mv_link,
+                    NO_MODEL,
+                ),
+                _tier(record, links),
+                maybe(
+                    "Instructions for use",
+                    instructions[0] if instructions else None,
+                    links.gate(instructions[1]) if instructions else None,
+                    "the note of the production readiness gate's 'instructions' attestation",
+                ),
+            ),
+            (
+                Table(
+                    "Deployments (forms in which it is put into service)",
+                    ("Deployment", "Environment", "Traffic share", "Started", "Outcome"),
+                    deployments,
+                ),
+            ),
+        ),
+        Section(
+            "annex_iv_2",
+            "2. Detailed description of the elements and of the development process",
+            (
+                maybe(
+                    "Development run",
+                    run.id if run else None,
+                    links.run(run.id) if run else None,
+                    "the run the model version was registered from",
+                ),
+                maybe(
+                    "Code version",
+                    run.git_commit if run else None,
+                    links.run(run.id) if run else None,
+                    "the git commit logged with the run",
+                ),
+                maybe(
+                    "Design choices (parameters)",
+                    ", ".join(f"{k}={v}" for k, v in sorted(run.params.items())) if run else None,
+                    links.run(run.id) if run else None,
+                    "parameters logged with the run",
+                ),
+                maybe(
+                    "Validation and testing",
+                    f"evaluation {ev.id} on {ev.evaluation.rows} rows" if ev else None,
+                    links.evaluation(ev.id) if ev else None,
+                    "a stored evaluation of the version",
+                ),
+                maybe(
+                    "Human oversight measures (Art. 14)",
+                    oversight[0] if oversight else None,
+                    links.gate(oversight[1]) if oversight else None,
+                    "the note of the ethics checkpoint's 'oversight' attestation",
+                ),
+            ),
+            (
+                Table(
+                    "Data (Art. 10)",
+                    ("Dataset version", "Role", "Content hash", "Quality index"),
+                    data_rows,
+                ),
+            ),
+        ),
+        Section(
+            "annex_iv_3",
+            "3. Monitoring, functioning and control",
+            (
+                maybe(
+                    "Foreseeable unintended outcomes and risks",
+                    harms[0] if harms else None,
+                    links.gate(harms[1]) if harms else None,
+                    "the note of the ethics checkpoint's 'harms' attestation",
+                ),
+                maybe(
+                    "Accuracy for groups of persons",
+                    ", ".join(f"{k}={num(v)}" for k, v in m.fairness[0].values.items())
+                    if m and m.fairness
+                    else None,
+                    mv_link,
+                    "a fairness audit of the version",
+                ),
+            ),
+            (Table("Performance (capabilities and limitations)", ("Metric", "Value"), metrics),),
+        ),
+        Section(
+            "annex_iv_4",
+            "4. Appropriateness of the performance metrics",
+            (
+                maybe(
+                    "Success metric (charter)",
+                    f"{s.key} {s.comparator.value} {num(s.threshold)}" if s else None,
+                    links.project(p.key),
+                    "a success metric in the charter",
+                ),
+                maybe(
+                    "Met by the version",
+                    met,
+                    mv_link,
+                    "the version's value of the charter's success metric",
+                ),
+                maybe(
+                    "Business KPI it serves",
+                    p.charter.business_kpi.name if p.charter.business_kpi else None,
+                    links.project(p.key),
+                    "the business KPI in the charter",
+                ),
+            ),
+        ),
+        Section(
+            "annex_iv_5",
+            "5. Risk management system (Art. 9)",
+            (
+                maybe(
+                    "Risk register",
+                    f"{len(record.risks)} risks" if record.risks else None,
+                    links.risks(p.key),
+                    "risks in the project's risk register",
+                ),
+            ),
+            (
+                Table("Risks", RISK_COLUMNS, _risk_rows(record.risks, links)),
+                gates_table(art9, links, "Gates serving Art. 9"),
+            ),
+        ),
+        Section(
+            "annex_iv_6",
+            "6. Relevant changes made through the lifecycle",
+            (
+                maybe(
+                    "Stage changes",
+                    f"{len(stages)} recorded" if stages else None,
+                    mv_link,
+                    "stage changes of the version (registry)",
+                ),
+            ),
+            (
+                Table("Stage history", ("When", "Change", "By", "Reason"), stages),
+                Table("Phase history", ("When", "Change", "By", "Reason"), phases),
+            ),
+        ),
+        Section(
+            "annex_iv_7",
+            "7. Harmonised standards applied",
+            (
+                missing(
+                    "Standards",
+                    "the harmonised standards (or other specifications) applied: "
+                    "not kept in the record; add by hand",
+                ),
+            ),
+        ),
+        Section(
+            "annex_iv_8",
+            "8. EU declaration of conformity (Art. 47)",
+            (
+                missing(
+                    "Declaration",
+                    "a copy of the EU declaration of conformity: not kept in the record; attach it",
+                ),
+            ),
+        ),
+        Section(
+            "annex_iv_9",
+            "9. Post-market monitoring plan (Art. 72)",
+            (
+                maybe(
+                    "Plan",
+                    plan[0] if plan else None,
+                    links.gate(plan[1]) if plan else None,
+                    "the note of the post-market monitoring gate's 'plan' attestation",
+                ),
+                maybe(
+                    "Monitors",
+                    f"{len(monitors)} watching the version" if monitors else None,
+                    links.project(p.key) + "/monitors",
+                    "a monitor watching the version",
+                ),
+            ),
+            (Table("Monitors", ("Monitor", "Checks", "Reference rows", "State"), monitors),),
+        ),
     )
     subject = f"{m.model.name} v{m.version.version}" if m else p.key
-    return Document(DocumentKind.ANNEX_IV, f"Annex IV technical documentation: {subject}",
-                    subject, p.key, record.generated_at, sections)
+    return Document(
+        DocumentKind.ANNEX_IV,
+        f"Annex IV technical documentation: {subject}",
+        subject,
+        p.key,
+        record.generated_at,
+        sections,
+    )
 
 
 def impact_assessment(record: ProjectRecord, calendar: Calendar) -> Document:
@@ -255,53 +392,125 @@ def impact_assessment(record: ProjectRecord, calendar: Calendar) -> Document:
     rights = tuple(r for r in record.risks if r.category.value in ("ethical", "legal"))
     overdue = [g for g in record.gates if g.due and g.due.state is DueState.OVERDUE]
     sections = (
-        Section("context", "Context and purpose", (
-            maybe("Purpose", p.charter.problem, links.project(p.key), "the charter's problem"),
-            _tier(record, links),
-            value("Phase", p.phase.label, links.project(p.key)),
-            maybe("System", f"{m.model.name} v{m.version.version} ({m.version.stage.value})"
-                  if m else None, links.model_version(m.version.id) if m else None, NO_MODEL),
-        )),
-        Section("affected", "Affected persons and groups", (
-            maybe("Groups audited", ", ".join(sorted({c for a in m.fairness for c in a.sensitive_cols}))
-                  if m else None, links.model_version(m.version.id) if m else None,
-                  "a fairness audit naming sensitive columns"),
-            maybe("Foreseeable harms", harms[0] if harms else None,
-                  links.gate(harms[1]) if harms else None,
-                  "the note of the ethics checkpoint's 'harms' attestation"),
-        )),
-        Section("personal_data", "Personal data", (
-            maybe("Legal basis and retention", legal[0] if legal else None,
-                  links.gate(legal[1]) if legal else None,
-                  "the note of the privacy review's 'legal_basis' attestation"),
-            maybe("Data protection impact assessment", dpia[0] if dpia else None,
-                  links.gate(dpia[1]) if dpia else None,
-                  "the note of the privacy review's 'impact_assessment' attestation"),
-        ), (Table("Columns flagged as personal data",
-                  ("Dataset version", "Column", "Flags", "Legal basis", "Residency", "Retention"),
-                  personal, "no column flagged"),)),
-        Section("fairness", "Fairness", (), (Table(
-            "Fairness audits", ("Audit", "Groups", "Measure", "Value", "Four-fifths rule"),
-            audits),)),
-        Section("rights_risks", "Risks to health, safety and fundamental rights", (
-            value("Ethical and legal risks", len(rights), links.risks(p.key)),
-        ), (Table("Risks", RISK_COLUMNS, _risk_rows(rights, links)),)),
-        Section("oversight", "Human oversight and redress", (
-            maybe("Oversight and appeal path", oversight[0] if oversight else None,
-                  links.gate(oversight[1]) if oversight else None,
-                  "the note of the ethics checkpoint's 'oversight' attestation"),
-        )),
-        Section("mitigations", "Mitigations and gates", (
-            value("Gates passed", sum(g.review.status is GateStatus.PASSED for g in record.gates),
-                  links.project(p.key)),
-            value("Gates overdue", len(overdue), links.project(p.key)),
-        ), (gates_table(record.gates, links),)),
-        Section("calendar", "Compliance calendar", (
-            value("Source", calendar.source),
-        ), (calendar_table(calendar, today),)),
+        Section(
+            "context",
+            "Context and purpose",
+            (
+                maybe("Purpose", p.charter.problem, links.project(p.key), "the charter's problem"),
+                _tier(record, links),
+                value("Phase", p.phase.label, links.project(p.key)),
+                maybe(
+                    "System",
+                    f"{m.model.name} v{m.version.version} ({m.version.stage.value})" if m else None,
+                    links.model_version(m.version.id) if m else None,
+                    NO_MODEL,
+                ),
+            ),
+        ),
+        Section(
+            "affected",
+            "Affected persons and groups",
+            (
+                maybe(
+                    "Groups audited",
+                    ", ".join(sorted({c for a in m.fairness for c in a.sensitive_cols}))
+                    if m
+                    else None,
+                    links.model_version(m.version.id) if m else None,
+                    "a fairness audit naming sensitive columns",
+                ),
+                maybe(
+                    "Foreseeable harms",
+                    harms[0] if harms else None,
+                    links.gate(harms[1]) if harms else None,
+                    "the note of the ethics checkpoint's 'harms' attestation",
+                ),
+            ),
+        ),
+        Section(
+            "personal_data",
+            "Personal data",
+            (
+                maybe(
+                    "Legal basis and retention",
+                    legal[0] if legal else None,
+                    links.gate(legal[1]) if legal else None,
+                    "the note of the privacy review's 'legal_basis' attestation",
+                ),
+                maybe(
+                    "Data protection impact assessment",
+                    dpia[0] if dpia else None,
+                    links.gate(dpia[1]) if dpia else None,
+                    "the note of the privacy review's 'impact_assessment' attestation",
+                ),
+            ),
+            (
+                Table(
+                    "Columns flagged as personal data",
+                    ("Dataset version", "Column", "Flags", "Legal basis", "Residency", "Retention"),
+                    personal,
+                    "no column flagged",
+                ),
+            ),
+        ),
+        Section(
+            "fairness",
+            "Fairness",
+            (),
+            (
+                Table(
+                    "Fairness audits",
+                    ("Audit", "Groups", "Measure", "Value", "Four-fifths rule"),
+                    audits,
+                ),
+            ),
+        ),
+        Section(
+            "rights_risks",
+            "Risks to health, safety and fundamental rights",
+            (value("Ethical and legal risks", len(rights), links.risks(p.key)),),
+            (Table("Risks", RISK_COLUMNS, _risk_rows(rights, links)),),
+        ),
+        Section(
+            "oversight",
+            "Human oversight and redress",
+            (
+                maybe(
+                    "Oversight and appeal path",
+                    oversight[0] if oversight else None,
+                    links.gate(oversight[1]) if oversight else None,
+                    "the note of the ethics checkpoint's 'oversight' attestation",
+                ),
+            ),
+        ),
+        Section(
+            "mitigations",
+            "Mitigations and gates",
+            (
+                value(
+                    "Gates passed",
+                    sum(g.review.status is GateStatus.PASSED for g in record.gates),
+                    links.project(p.key),
+                ),
+                value("Gates overdue", len(overdue), links.project(p.key)),
+            ),
+            (gates_table(record.gates, links),),
+        ),
+        Section(
+            "calendar",
+            "Compliance calendar",
+            (value("Source", calendar.source),),
+            (calendar_table(calendar, today),),
+        ),
     )
-    return Document(DocumentKind.IMPACT_ASSESSMENT, f"Impact assessment: {p.key}", p.key, p.key,
-                    record.generated_at, sections)
+    return Document(
+        DocumentKind.IMPACT_ASSESSMENT,
+        f"Impact assessment: {p.key}",
+        p.key,
+        p.key,
+        record.generated_at,
+        sections,
+    )
 
 
 def risk_register(record: ProjectRecord) -> Document:
@@ -310,18 +519,40 @@ def risk_register(record: ProjectRecord) -> Document:
     levels = Counter(r.level for r in record.risks)
     statuses = Counter(r.status.value for r in record.risks)
     sections = (
-        Section("summary", "Summary", (
-            value("Risks", len(record.risks), links.risks(p.key)),
-            value("By level", ", ".join(f"{k}: {levels[k]}" for k in ("high", "medium", "low")),
-                  links.risks(p.key)),
-            value("By status", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-                  or "none", links.risks(p.key)),
-            value("Reviews overdue", sum(r.review_overdue for r in record.risks),
-                  links.risks(p.key)),
-        )),
-        Section("register", "Register", (), (
-            Table("Risks", RISK_COLUMNS, _risk_rows(record.risks, links), "no risks recorded"),
-        )),
+        Section(
+            "summary",
+            "Summary",
+            (
+                value("Risks", len(record.risks), links.risks(p.key)),
+                value(
+                    "By level",
+                    ", ".join(f"{k}: {levels[k]}" for k in ("high", "medium", "low")),
+                    links.risks(p.key),
+                ),
+                value(
+                    "By status",
+                    ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) or "none",
+                    links.risks(p.key),
+                ),
+                value(
+                    "Reviews overdue",
+                    sum(r.review_overdue for r in record.risks),
+                    links.risks(p.key),
+                ),
+            ),
+        ),
+        Section(
+            "register",
+            "Register",
+            (),
+            (Table("Risks", RISK_COLUMNS, _risk_rows(record.risks, links), "no risks recorded"),),
+        ),
     )
-    return Document(DocumentKind.RISK_REGISTER, f"Risk register: {p.key}", p.key, p.key,
-                    record.generated_at, sections)
+    return Document(
+        DocumentKind.RISK_REGISTER,
+        f"Risk register: {p.key}",
+        p.key,
+        p.key,
+        record.generated_at,
+        sections,
+    )

@@ -64,7 +64,9 @@ def model_card_mct(record: ProjectRecord, card: Document) -> dict[str, Any]:
         ]
     }
     if m.run and m.run.params:
-        params["model_architecture"] = ", ".join(f"{k}={p}" for k, p in sorted(m.run.params.items()))
+        params["model_architecture"] = ", ".join(
+            f"{k}={p}" for k, p in sorted(m.run.params.items())
+        )
     out["model_parameters"] = params
     metrics: list[dict[str, Any]] = []
     if m.evaluations:

@@ -135,7 +135,9 @@ def _model_record(
         fairness=tuple(audits.list_audits(ctx, model.name, version.version)),
         gates=tuple(gates.version_gates(ctx, model.name, version.version)),
         monitors=monitors,
-        alerts=tuple(a for a in monitoring.list_alerts(ctx, project.key) if a.monitor_id in watching),
+        alerts=tuple(
+            a for a in monitoring.list_alerts(ctx, project.key) if a.monitor_id in watching
+        ),
         stage_history=tuple(
             e for e in registry.stage_history(ctx, model.name) if e.version == version.version
         ),

@@ -17,7 +17,7 @@ class DocumentKind(StrEnum):
     RISK_REGISTER = "risk-register"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return TITLES[self]
 
 
