@@ -290,7 +290,7 @@ def test_model_card_as_hugging_face_model_index(do: UseCases, record: dict[str, 
     assert entry["name"] == "churn-v1"
     (result,) = entry["results"]
     assert result["task"]["type"] == "tabular-classification"
-    assert {"name", "type"} <= set(result["dataset"])
+    assert result["dataset"] == {"name": "customers v1", "type": record["dv"].id}
     for metric in result["metrics"]:
         assert {"type", "value"} <= set(metric)
     assert {m["type"]: m["value"] for m in result["metrics"]} == {

@@ -107,14 +107,15 @@ def model_index(record: ProjectRecord) -> dict[str, Any]:
     m = record.model
     if m is None:
         return {"model-index": [{"name": record.project.key, "results": []}]}
+    names = {dv.id: f"{dv.dataset} v{dv.version}" for dv in (*record.datasets, *m.datasets)}
     results = []
     for ev in m.evaluations[:1]:
         task = ev.evaluation.task.value
         results.append(
             {
                 "task": {"type": HF_TASKS.get(task, "other"), "name": task},
-                "dataset": {
-                    "name": ev.dataset_version_id or "unregistered",
+                "dataset": {  # type: the dataset version's id, name: what people call it
+                    "name": names.get(ev.dataset_version_id or "", "unregistered data"),
                     "type": ev.dataset_version_id or "unregistered",
                 },
                 "metrics": [

@@ -4,7 +4,7 @@ than one document shows (gates with their due dates, the compliance calendar).""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import quote
 
 from loopwise.governance.calendar import Calendar
@@ -84,7 +84,7 @@ def interval(low: float | None, high: float | None) -> str:
 def when(value: object) -> str:
     if value is None:
         return "—"
-    if isinstance(value, date) and hasattr(value, "hour"):
+    if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
