@@ -16,7 +16,6 @@ import pypdfium2 as pdfium
 import pytest
 import yaml
 from sklearn.metrics import accuracy_score, recall_score
-from tests.use_cases import UseCases
 
 from loopwise.core.clock import FrozenClock
 from loopwise.core.errors import InvalidInput
@@ -26,9 +25,13 @@ from loopwise.governance import audits, calendar
 from loopwise.governance import service as gates
 from loopwise.governance.documents import render
 from loopwise.governance.documents import service as documents
+from loopwise.governance.documents.gather import gather
 from loopwise.governance.documents.model import Document, DocumentFormat, DocumentKind
 from loopwise.governance.documents.schemas import DocumentQuery
+from loopwise.governance.documents.service import build_from
 from loopwise.governance.models import DueState
+from loopwise.monitoring import service as monitoring
+from loopwise.monitoring.schemas import MonitorCreate
 from loopwise.numeric.evaluation import Task
 from loopwise.planning.risks import service as risks
 from loopwise.planning.risks.models import RiskCategory
@@ -39,6 +42,7 @@ from loopwise.registry import evaluations
 from loopwise.registry import service as registry
 from loopwise.tracking import service as tracking
 from loopwise.tracking.schemas import MetricIn, RunCreate, RunFinish
+from use_cases import UseCases
 
 KEY = "DOC"
 PROBLEM = "Flag customers likely to churn so retention can call them"
@@ -345,6 +349,23 @@ def test_annex_iv_has_all_nine_points_filled_or_missing(
     assert _field(doc, "annex_iv_7", "Standards").is_missing
     assert _field(doc, "annex_iv_8", "Declaration").is_missing
     assert _field(doc, "annex_iv_9", "Monitors").is_missing  # no monitor watches it yet
+    do(
+        monitoring.create_monitor,
+        KEY,
+        MonitorCreate(
+            name="churn-watch",
+            reference_version_id=record["dv"].id,
+            model="churn",
+            model_version=1,
+        ),
+    )
+    doc = _build(do, DocumentKind.ANNEX_IV)
+    assert _field(doc, "annex_iv_9", "Monitors").value == "1 watching the version"
+    (watch,) = _cells(doc, "annex_iv_9", "Monitors")
+    assert (watch[0].text, watch[0].link) == (
+        "churn-watch",
+        f"/projects/{KEY}/monitors/churn-watch",
+    )
     risk_links = {row[0].link for row in _cells(doc, "annex_iv_5", "Risks")}
     assert risk_links == {f"/risks/{r.key}" for r in record["risks"]}
 
@@ -386,11 +407,7 @@ def test_a_project_without_records_gets_every_section_missing(do: UseCases) -> N
 
 
 def test_links_are_absolute_under_a_public_url(do: UseCases, record: dict[str, Any]) -> None:
-    with do.state.context(do.actor, write=False) as ctx:
-        from loopwise.governance.documents.gather import gather
-        from loopwise.governance.documents.service import build_from
-
-        rec = gather(ctx, KEY, base_url="https://lw.example.org/")
+    rec = do.read(gather, KEY, base_url="https://lw.example.org/")
     card = build_from(rec, DocumentKind.MODEL_CARD)
     link = _field(card, "model_details", "Trained in run").link
     assert link == f"https://lw.example.org/runs/{record['run'].id}"

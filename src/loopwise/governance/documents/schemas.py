@@ -27,7 +27,10 @@ class DocumentQuery(StrictIn):
         "in production, else its newest.",
     )
     version: int | None = Field(
-        default=None, ge=1, description="Model version; default: production, else newest."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Model version; default: production, else newest.",
     )
     dataset_version: Name | None = Field(
         default=None,
