@@ -59,6 +59,8 @@ def _view(env: CliEnv, gate: Gate) -> list[Any]:
         ("Status", _status(gate)),
         ("Clauses", ", ".join(gate.definition.clauses)),
     ]
+    if gate.due is not None:
+        pairs.append(("Due", f"{gate.due.date.isoformat()} ({gate.due.state.value})"))
     if gate.dataset_version_id:
         pairs.append(("Dataset version", gate.dataset_version_id))
     if gate.definition.valid_days:
