@@ -18,6 +18,7 @@ def test_gates_and_an_overridden_phase_change(
     gate = cli.json("gate", "list", "GOV")[0]["id"]
     shown = cli.ok("gate", "attest", gate, "purpose", "--note", "in the charter").stdout
     assert "attested by local" in shown
+    assert "2026-08-02 (" in shown  # due when the AI Act's Art. 9 applies
     assert_one_line_error(cli("gate", "attest", gate, "nope"), 2, "no checklist item 'nope'")
     moved = cli.json(
         "project", "set-phase", "GOV", "data_understanding", "--override", "--reason", "pilot"

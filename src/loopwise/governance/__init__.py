@@ -2,20 +2,23 @@
 criteria over recorded evidence, approvals with separation of duties, waivers with an
 expiry, re-review), phase exit gates, promotion gates, stored fairness audits, model
 explanations (feature importances computed by the SDK); the gate criteria language and
-the tamper-evident audit chain."""
+the tamper-evident audit chain; documents generated from the record (model card,
+datasheet, Annex IV, impact assessment, risk register) and the compliance calendar that
+dates the gates."""
 
 from loopwise.core.slice import Slice
 
 SLICE = Slice(
     name="governance",
     tables=("loopwise.governance.tables",),
-    api=("loopwise.governance.api:router",),
+    api=("loopwise.governance.api:router", "loopwise.governance.documents.api:router"),
     pages=(
         "loopwise.governance.pages:router",
         "loopwise.governance.audit_pages:router",
         "loopwise.governance.trail_pages:router",
+        "loopwise.governance.documents.pages:router",
     ),
-    cli=("loopwise.governance.cli",),
+    cli=("loopwise.governance.cli", "loopwise.governance.documents.cli"),
     handlers=(
         (
             "loopwise.projects.models:ProjectCreated",

@@ -38,7 +38,8 @@ _STYLE = {GateStatus.PASSED: "green", GateStatus.PENDING: "yellow", GateStatus.F
 
 governance_app = typer.Typer(
     name="governance",
-    help="Governance records kept with model versions: explanations.",
+    help="Governance records: explanations kept with model versions, documents generated "
+    "from the record.",
     no_args_is_help=True,
 )
 
@@ -73,6 +74,8 @@ def _view(env: CliEnv, gate: Gate) -> list[Any]:
         ("Status", _status(gate)),
         ("Clauses", ", ".join(gate.definition.clauses)),
     ]
+    if gate.due is not None:
+        pairs.append(("Due", f"{gate.due.date.isoformat()} ({gate.due.state.value})"))
     if gate.dataset_version_id:
         pairs.append(("Dataset version", gate.dataset_version_id))
     if gate.definition.valid_days:

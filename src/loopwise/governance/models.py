@@ -4,7 +4,7 @@ gate, and stored fairness audits. No SQLAlchemy, no FastAPI."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from loopwise.numeric.fairness import FairnessAudit
@@ -128,6 +128,7 @@ class Gate:
     review: GateReview
     blocker_item: str | None  # key of the blocker item its failure opened
     created_at: datetime
+    due: GateDue | None = None  # from the compliance calendar; None: no dated clause
 
 
 @dataclass(frozen=True)
@@ -198,3 +199,23 @@ class Explanation:
     def ranked(self) -> tuple[FeatureImportance, ...]:
         """The features, most important first (ties by name)."""
         return tuple(sorted(self.features, key=lambda f: (-f.mean, f.feature)))
+
+
+class DueState(StrEnum):
+    MET = "met"  # the gate has passed
+    OVERDUE = "overdue"  # its obligations apply and it has not passed
+    UPCOMING = "upcoming"  # its obligations apply from a later date
+
+
+@dataclass(frozen=True)
+class GateDue:
+    """When a gate is due: the date the obligations of the clauses it serves apply
+    (compliance_calendar.yaml), and where the gate stands against it."""
+
+    date: date
+    milestone: str  # the calendar entry's key: general_application
+    title: str
+    clauses: tuple[str, ...]  # the gate's clauses that apply on that date
+    state: DueState
+    days: int  # days from today to the date; negative once it has passed
+    source: str  # the legal text the date comes from

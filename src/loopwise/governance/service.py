@@ -23,6 +23,7 @@ from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, PermissionDenied
 from loopwise.core.ids import new_id
 from loopwise.data import service as data
+from loopwise.governance import calendar
 from loopwise.governance.decision import Subject, review_gate
 from loopwise.governance.evidence import Record
 from loopwise.governance.models import (
@@ -232,6 +233,12 @@ def _gates(ctx: Context, rows: list[GateRow], project: Project) -> list[Gate]:
                 review=review,
                 blocker_item=blockers.get(r.blocker_item_id or ""),
                 created_at=r.created_at,
+                due=calendar.gate_due(
+                    calendar.load(),
+                    definition.clauses,
+                    review.status is GateStatus.PASSED,
+                    now.date(),
+                ),
             )
         )
     return out

@@ -26,6 +26,7 @@ from loopwise.planning.hypotheses.models import Hypothesis
 from loopwise.planning.items.models import ItemEvent, WorkItem
 from loopwise.projects.models import Project
 from loopwise.sdk.data import DataMethods
+from loopwise.sdk.documents import DocumentMethods
 from loopwise.sdk.explanations import ExplanationMethods
 from loopwise.sdk.governance import GovernanceMethods
 from loopwise.sdk.monitoring import MonitoringMethods
@@ -81,7 +82,12 @@ def _git_commit() -> str | None:
 
 
 class Client(
-    DataMethods, RegistryMethods, MonitoringMethods, GovernanceMethods, ExplanationMethods
+    DataMethods,
+    RegistryMethods,
+    MonitoringMethods,
+    GovernanceMethods,
+    ExplanationMethods,
+    DocumentMethods,
 ):
     """A Loopwise client. Close it (or use ``with``) to release connections."""
 
