@@ -13,6 +13,7 @@ instead of skipping. ``LOOPWISE_TEST_STORES=sqlite`` leaves PostgreSQL out (the 
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -70,6 +71,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Spare the cyclic garbage collector the work it cannot use here. What import and
+    collection built lives to the end (frozen: never traversed again), and each test
+    allocates and frees an app's worth of objects: a young generation of 50,000 instead
+    of 700 lets most of them die by reference count before a collection walks them. On
+    the page tests this took the time in the collector from 19 s to 8 s of 90."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
