@@ -88,9 +88,7 @@ def binned_w1(u: np.ndarray, v: np.ndarray) -> float | None:
     return total + _sorted(u, gu, v, gv, seg_lo, seg_hi, seg_d, n, m)
 
 
-def _cut(
-    seg_lo: np.ndarray, seg_hi: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _cut(seg_lo: np.ndarray, seg_hi: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Lower and upper edges of ``k`` equal bins in each segment (segment s's bins are
     s*k .. s*k + k - 1; the last ends at the segment's end); None when a segment is too
     narrow to cut (ties)."""
