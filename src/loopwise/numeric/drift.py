@@ -32,13 +32,17 @@ Where Loopwise computes something else than Evidently, on purpose:
   values (over both samples), every test that needs categories uses the values themselves.
 
 Statistics: KS is ``scipy.stats.ks_2samp``; normalised Wasserstein is
-``W1(reference, current) / max(std(reference), 0.001)`` (population std); Jensen-Shannon
-is ``scipy.spatial.distance.jensenshannon`` with the natural log on the category or bin
-shares; the z-test compares the share of the first category (in sorted order, as
-Evidently does) with the pooled two-proportion z statistic, two-sided.
+``W1(reference, current) / max(std(reference), 0.001)`` (population std; W1 by bins on
+large samples, ``numeric.wasserstein``); Jensen-Shannon is what
+``scipy.spatial.distance.jensenshannon`` computes, with the natural log on the category
+or bin shares; the z-test compares the share of the first category (in sorted order, as
+Evidently does) with the pooled two-proportion z statistic, two-sided. SciPy is
+imported only by the tests that need it (KS, chi-square, z): the default tests on large
+samples (Wasserstein, Jensen-Shannon) run on NumPy alone, and on Arrow columns without
+pandas (``numeric.arrow``).
 
-NaN and infinities are dropped before any test (callers count them as nulls). A sample
-left empty is refused with ``InvalidInput``.
+NaN and infinities are dropped before any test (callers count them as nulls; an Arrow
+null is one). A sample left empty is refused with ``InvalidInput``.
 """
 
 from __future__ import annotations
