@@ -234,10 +234,22 @@ def sort_keys(keys: Sequence[Any]) -> list[int]:
 def distinct_up_to(x: np.ndarray, cap: int) -> np.ndarray | None:
     """The distinct values of ``x`` when there are at most ``cap``, else None (fast for
     continuous data: a small prefix decides)."""
-    if len(np.unique(x[:4096])) > cap:
+    if len(distinct(x[:4096])) > cap:
         return None
-    u = np.unique(x)
+    u = distinct(x)
     return u if len(u) <= cap else None
+
+
+def distinct(x: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of a float array without NaN: ``np.unique``'s answer,
+    without its first call importing ``numpy.ma`` (~9 ms)."""
+    s = np.sort(x)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 # -- statistics on counts, shares and samples -----------------------------------------------
@@ -349,7 +361,7 @@ def normalised_wasserstein(reference: np.ndarray, current: np.ndarray) -> float:
 def decile_edges(reference: np.ndarray) -> np.ndarray:
     """The distinct reference quantiles at 1/BINS .. (BINS-1)/BINS (``inverted_cdf``)."""
     qs = np.arange(1, BINS) / BINS
-    return np.unique(np.quantile(reference, qs, method="inverted_cdf"))
+    return distinct(np.quantile(reference, qs, method="inverted_cdf"))
 
 
 def bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -399,7 +411,7 @@ def column_drift(
     if kind is ColumnKind.NUMERIC:
         ref, cur = finite_values(column, reference), finite_values(column, current)
         n_ref, n_cur = len(ref), len(cur)
-        if n_ref and n_cur and len(np.unique(ref[:4096])) <= DISCRETE:  # else continuous:
+        if n_ref and n_cur and len(distinct(ref[:4096])) <= DISCRETE:  # else continuous:
             values = distinct_up_to(np.concatenate([ref, cur]), DISCRETE)  # no copy needed
         unique = DISCRETE + 1 if values is None else len(values)
     else:

@@ -62,9 +62,12 @@ def binned_w1(u: np.ndarray, v: np.ndarray) -> float | None:
         tv = np.bincount(bv, weights=pv, minlength=bins) * w
         del pu, pv
         below_u, below_v = np.cumsum(cu) - cu, np.cumsum(cv) - cv
-        seg = np.arange(bins) // k
-        first = seg * k  # the first bin of each bin's segment
-        before = seg_d[seg] + (below_u - below_u[first]) / n - (below_v - below_v[first]) / m
+        if len(seg_lo) == 1:
+            before = seg_d[0] + (below_u / n - below_v / m)
+        else:
+            seg = np.arange(bins) // k
+            first = seg * k  # the first bin of each bin's segment
+            before = seg_d[seg] + (below_u - below_u[first]) / n - (below_v - below_v[first]) / m
         straddles = (before - cv / m < 0) & (before + cu / n > 0)
         one = ~straddles
         integral = before[one] * w[one]
