@@ -241,7 +241,7 @@ async def _delete_body(request: Request) -> dict[str, Any]:
 
 
 @router.delete(
-    f"{API}/registered-models/delete", openapi_extra=doc.describe(body=doc.MlflowModelName)
+    f"{API}/registered-models/delete", openapi_extra=doc.describe(query=doc.MlflowModelName)
 )
 async def delete_registered_model(request: Request, caller: CallerDep) -> Response:
     name = wire.text(await _delete_body(request), "name", limit=200)
@@ -262,7 +262,7 @@ async def set_registered_model_tag(request: Request, caller: CallerDep) -> Respo
 
 @router.delete(
     f"{API}/registered-models/delete-tag",
-    openapi_extra=doc.describe(body=doc.MlflowModelTagRef),
+    openapi_extra=doc.describe(query=doc.MlflowModelTagRef),
 )
 async def delete_registered_model_tag(request: Request, caller: CallerDep) -> Response:
     data = await _delete_body(request)
@@ -443,7 +443,7 @@ async def update_model_version(request: Request, caller: CallerDep) -> Response:
 
 
 @router.delete(
-    f"{API}/model-versions/delete", openapi_extra=doc.describe(body=doc.MlflowVersionRef)
+    f"{API}/model-versions/delete", openapi_extra=doc.describe(query=doc.MlflowVersionRef)
 )
 async def delete_model_version(request: Request, caller: CallerDep) -> Response:
     name, version = _name_and_version(await _delete_body(request))
@@ -465,7 +465,7 @@ async def set_model_version_tag(request: Request, caller: CallerDep) -> Response
 
 
 @router.delete(
-    f"{API}/model-versions/delete-tag", openapi_extra=doc.describe(body=doc.MlflowVersionTagRef)
+    f"{API}/model-versions/delete-tag", openapi_extra=doc.describe(query=doc.MlflowVersionTagRef)
 )
 async def delete_model_version_tag(request: Request, caller: CallerDep) -> Response:
     data = await _delete_body(request)
