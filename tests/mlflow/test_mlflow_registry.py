@@ -43,9 +43,10 @@ def test_search_registered_models_filters_orders_pages_and_leaves_prompts_out(
     ]
     assert _names(client.search_registered_models("name = 'beta'")) == ["beta"]
     assert _names(client.search_registered_models("tags.team = 'risk'")) == ["alpha-1"]
-    assert _names(
-        client.search_registered_models("tags.team = 'ops' AND name != 'beta'")
-    ) == ["Alpha-3", "alpha-2"]
+    assert _names(client.search_registered_models("tags.team = 'ops' AND name != 'beta'")) == [
+        "Alpha-3",
+        "alpha-2",
+    ]
     assert _names(client.search_registered_models(order_by=["name DESC"])) == [
         "beta",
         "alpha-2",

@@ -42,7 +42,8 @@ def test_registry_refusals_use_mlflow_error_shape(api: TestClient) -> None:
     )
     assert "no tag" in _error(missing_tag, 404, "RESOURCE_DOES_NOT_EXIST")
     bad_stage = api.post(
-        f"{API}/model-versions/transition-stage", json={"name": "m", "version": "1", "stage": "Live"}
+        f"{API}/model-versions/transition-stage",
+        json={"name": "m", "version": "1", "stage": "Live"},
     )
     assert "Invalid Model Version stage" in _error(bad_stage, 400, "INVALID_PARAMETER_VALUE")
     bad_filter = api.get(f"{API}/registered-models/search", params={"filter": "name ~ 'm'"})
