@@ -37,10 +37,10 @@ def _model_with_versions(api: TestClient, name: str, count: int) -> None:
 
 def test_registry_refusals_use_mlflow_error_shape(api: TestClient) -> None:
     _model_with_versions(api, "m", 2)
-    missing_tag = api.request(
-        "DELETE", f"{API}/registered-models/delete-tag", json={"name": "m", "key": "nope"}
+    missing_model = api.request(
+        "DELETE", f"{API}/registered-models/delete-tag", json={"name": "nope", "key": "k"}
     )
-    assert "no tag" in _error(missing_tag, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert "not found" in _error(missing_model, 404, "RESOURCE_DOES_NOT_EXIST")
     bad_stage = api.post(
         f"{API}/model-versions/transition-stage",
         json={"name": "m", "version": "1", "stage": "Live"},

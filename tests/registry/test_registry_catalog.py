@@ -31,10 +31,11 @@ def test_tags_on_models_and_versions(do: UseCases, model: str) -> None:
     do(catalog.delete_version_tag, model, version, "validated")
     assert do.read(catalog.model_tags, [model]) == {model: {"team": "ops"}}
     assert do.read(catalog.version_tags, [vid]) == {vid: {}}
-    with pytest.raises(NotFound):
-        do(catalog.delete_model_tag, model, "tier")
-    with pytest.raises(NotFound):
-        do(catalog.delete_version_tag, model, version, "validated")
+    do(catalog.delete_model_tag, model, "tier")  # already gone: nothing changes
+    do(catalog.delete_version_tag, model, version, "validated")
+    assert do.read(catalog.model_tags, [model]) == {model: {"team": "ops"}}
+    with pytest.raises(NotFound):  # but the version must exist
+        do(catalog.delete_version_tag, model, version + 1, "validated")
     with pytest.raises(InvalidInput):
         do(catalog.set_model_tag, model, "bad\nkey", "x")
     with pytest.raises(InvalidInput):

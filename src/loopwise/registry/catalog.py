@@ -3,6 +3,8 @@ and deleting (the second half of ``registry.service``, which holds reading, crea
 stages).
 
 Rules:
+- deleting a tag that is not there changes nothing (as MLflow's server: the model or
+  version must exist);
 - tags follow the run tag rules (``tracking.validation``: key 1-250 characters of
   letters, digits, ``_ - . / :`` and spaces; value at most 8,000 characters);
 - a contributor edits tags and descriptions; renaming and deleting need a maintainer;
@@ -20,7 +22,7 @@ from sqlalchemy import select
 from loopwise.accounts.models import Role
 from loopwise.audit import service as audit
 from loopwise.core.context import Context
-from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from loopwise.core.errors import AlreadyExists, Conflict, InvalidInput
 from loopwise.registry import service
 from loopwise.registry.models import ModelVersion, RegisteredModel, Stage
 from loopwise.registry.tables import ModelTagRow, ModelVersionRow, RegisteredModelRow, VersionTagRow
@@ -82,11 +84,10 @@ def set_model_tag(ctx: Context, name: str, key: str, value: object) -> None:
 def delete_model_tag(ctx: Context, name: str, key: str) -> None:
     model = service._model_row(ctx, name, Role.CONTRIBUTOR)
     row = ctx.session.get(ModelTagRow, (model.id, key))
-    if row is None:
-        raise NotFound(f"Registered model {name!r} has no tag with key {key!r}.")
-    ctx.session.delete(row)
-    model.updated_at = ctx.clock.now()
-    ctx.session.flush()
+    if row is not None:
+        ctx.session.delete(row)
+        model.updated_at = ctx.clock.now()
+        ctx.session.flush()
 
 
 def set_version_tag(ctx: Context, name: str, version: int, key: str, value: object) -> None:
@@ -104,11 +105,10 @@ def set_version_tag(ctx: Context, name: str, version: int, key: str, value: obje
 def delete_version_tag(ctx: Context, name: str, version: int, key: str) -> None:
     _, row = service._version_row(ctx, name, version, Role.CONTRIBUTOR)
     tag = ctx.session.get(VersionTagRow, (row.id, key))
-    if tag is None:
-        raise NotFound(f"Model version {name!r} v{version} has no tag with key {key!r}.")
-    ctx.session.delete(tag)
-    row.updated_at = ctx.clock.now()
-    ctx.session.flush()
+    if tag is not None:
+        ctx.session.delete(tag)
+        row.updated_at = ctx.clock.now()
+        ctx.session.flush()
 
 
 # --- descriptions, renaming, deleting --------------------------------------------------
