@@ -299,7 +299,7 @@ MLFLOW_DOOR = [  # MLflow's error body: {"error_code", "message"}
         "INVALID_PARAMETER_VALUE", "tags.0", {"json": {"name": "x", "tags": ["a"]}}),
     Bad("model version past 64 bits", "GET",
         f"{MLFLOW}/model-versions/get?name=churn-gbm&version={BIG}", 400,
-        "INVALID_PARAMETER_VALUE", f"Invalid value '{BIG}' for parameter 'version'"),
+        "INVALID_PARAMETER_VALUE", f'Invalid value "{BIG}" for parameter \'version\''),
     Bad("model version past 32 bits", "GET",
         f"{MLFLOW}/model-versions/get?name=churn-gbm&version={2**40}", 404,
         "RESOURCE_DOES_NOT_EXIST", f"has no version {2**40}"),

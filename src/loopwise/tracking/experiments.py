@@ -208,6 +208,29 @@ def set_tag(ctx: Context, number: int, key: str, value: str) -> None:
     ctx.session.flush()
 
 
+def delete_tag(ctx: Context, number: int, key: str) -> None:
+    """Remove an experiment tag; a tag that is not there is an error (MLflow's rule)."""
+    row = _row(ctx, number, Role.CONTRIBUTOR)
+    if row.lifecycle_stage != "active":
+        raise InvalidInput(
+            f"The experiment {number} must be in the 'active' state. "
+            f"Current state is {row.lifecycle_stage}."
+        )
+    tags = dict(row.tags or {})
+    if tags.pop(key, None) is None:
+        raise NotFound(f"No tag with name: {key} in experiment with id {number}")
+    row.tags = tags
+    ctx.session.flush()
+
+
+def exists(ctx: Context, number: int) -> bool:
+    """Whether experiment ``number`` exists (no access check: a yes/no for the door)."""
+    return (
+        ctx.session.scalar(select(ExperimentRow.id).where(ExperimentRow.number == number))
+        is not None
+    )
+
+
 def set_lifecycle(ctx: Context, number: int, stage: str) -> None:
     row = _row(ctx, number, Role.MAINTAINER)
     if number == 0 and stage == "deleted":
