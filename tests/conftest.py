@@ -3,7 +3,8 @@
 Every store-facing test that asks for ``database_url`` (directly or through
 ``settings``, ``app``, ``client``...) runs twice: on SQLite and on PostgreSQL. Tests of a
 door that adds nothing store-specific (pages, CLI, SDK, demo: the folders in
-``SQLITE_ONLY_FOLDERS``) run on SQLite only; their stores are tested below the door.
+``SQLITE_ONLY_FOLDERS``, and any test marked ``sqlite_only``) run on SQLite only; their
+stores are tested below the door.
 PostgreSQL is the server at ``LOOPWISE_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432,
 database ``test``); each test process (one per xdist worker) creates its own database
 there and drops it at the end. Under ``CI=true`` a missing PostgreSQL fails the run
@@ -60,7 +61,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = getattr(item, "callspec", None)
         stores = {params.params[f] for f in STORE_FIXTURES if params and f in params.params}
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
-        postgres_here = folder not in SQLITE_ONLY_FOLDERS and "postgresql" in STORES
+        postgres_here = (
+            folder not in SQLITE_ONLY_FOLDERS
+            and item.get_closest_marker("sqlite_only") is None
+            and "postgresql" in STORES
+        )
         if ("postgresql" in stores and not postgres_here) or (
             "sqlite" in stores and "sqlite" not in STORES
         ):

@@ -66,9 +66,11 @@ async def get_experiment_by_name(request: Request, caller: CallerDep) -> Respons
 async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
-    wire.optional_text(data, "artifact_location", limit=2000)  # proxied: see README
+    location = wire.artifact_location(wire.optional_text(data, "artifact_location", limit=2000))
     tags = validation.tags(wire.pairs(data, "tags"), validation.EXPERIMENT_TAG)
-    info = await wire.call(caller, lambda ctx: experiments.create(ctx, name, tags), write=True)
+    info = await wire.call(
+        caller, lambda ctx: experiments.create(ctx, name, tags, location), write=True
+    )
     return ok({"experiment_id": str(info.number)})
 
 

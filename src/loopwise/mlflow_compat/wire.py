@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -400,11 +402,22 @@ def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str
     ]
 
 
+def artifact_location(given: str | None) -> str | None:
+    """An experiment's artifact location as MLflow's server keeps it: a plain path is
+    made absolute (against the server's working folder); a URI is kept as given. Runs'
+    artifacts still go through the proxied store (their ``artifact_uri``)."""
+    if not given:
+        return None
+    if "://" in given or re.match(r"^[a-zA-Z][\w+.-]*:", given):
+        return given
+    return os.path.abspath(given)
+
+
 def experiment(info: ExperimentInfo) -> dict[str, Any]:
     return {
         "experiment_id": str(info.number),
         "name": info.mlflow_name,
-        "artifact_location": f"mlflow-artifacts:/{info.number}",
+        "artifact_location": info.artifact_location or f"mlflow-artifacts:/{info.number}",
         "lifecycle_stage": info.lifecycle_stage,
         "creation_time": info.created_at_ms,
         "last_update_time": info.created_at_ms,

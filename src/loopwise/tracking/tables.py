@@ -39,6 +39,9 @@ class ExperimentRow(Base):
         String(20), default="active", server_default="active"
     )
     tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Where an MLflow client asked its artifacts to go (reported back; runs' artifacts
+    # still go through Loopwise's proxied store).
+    artifact_location: Mapped[str | None] = mapped_column(String(2000))
 
 
 class RunRow(Base):

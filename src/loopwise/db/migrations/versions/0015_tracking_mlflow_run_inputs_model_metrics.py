@@ -1,4 +1,5 @@
-"""tracking: MLflow run inputs (datasets, models), run outputs, logged-model metrics
+"""tracking: MLflow run inputs (datasets, models), run outputs, logged-model metrics,
+experiment artifact locations
 
 Revision ID: 0015
 Revises: 0014
@@ -17,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("experiments", sa.Column("artifact_location", sa.String(2000), nullable=True))
     op.add_column("logged_models", sa.Column("source_run_ref", sa.String(64), nullable=True))
     op.add_column("logged_models", sa.Column("metrics", sa.JSON(), nullable=True))
     op.create_table(
@@ -54,3 +56,4 @@ def downgrade() -> None:
     op.drop_table("run_dataset_inputs")
     op.drop_column("logged_models", "metrics")
     op.drop_column("logged_models", "source_run_ref")
+    op.drop_column("experiments", "artifact_location")
