@@ -325,7 +325,7 @@ MLFLOW_DOOR = [  # MLflow's error body: {"error_code", "message"}
         "INVALID_PARAMETER_VALUE", "'tags'",
         {"json": {"experiment_id": "1", "name": "m", "tags": 3}}),
     Bad("outputs that are not objects", "POST", f"{MLFLOW}/runs/outputs", 400,
-        "INVALID_PARAMETER_VALUE", "'models'", {"json": {"run_id": "x", "models": [1]}}),
+        "INVALID_PARAMETER_VALUE", "'models[0]'", {"json": {"run_id": "x", "models": [1]}}),
 ]
 # fmt: on
 GROUPS = {

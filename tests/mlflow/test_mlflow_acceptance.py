@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlflow import MlflowClient
 from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.entities.logged_model_input import LoggedModelInput
 from mlflow.entities.logged_model_output import LoggedModelOutput
 from mlflow.exceptions import MlflowException
 from mlflow.utils.validation import invalid_value, missing_value
 from starlette.testclient import TestClient
+
+from mlflow import MlflowClient
 
 pytestmark = pytest.mark.sqlite_only
 
