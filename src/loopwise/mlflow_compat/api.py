@@ -3,6 +3,7 @@ artifacts (proxied) and server info. Registry endpoints are in ``models_api``.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.core.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
 from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
@@ -118,7 +119,9 @@ async def search_experiments(request: Request, caller: CallerDep) -> Response:
 async def _ensure_default(caller: Caller) -> None:
     """MLflow's store has the Default experiment "0" from the start: made on first sight."""
     if not await wire.call(caller, lambda ctx: experiments.exists(ctx, 0), write=False):
-        await wire.call(caller, experiments.default_experiment, write=True)
+        # a caller who may not make it sees none, as before
+        with contextlib.suppress(PermissionDenied, NotFound):
+            await wire.call(caller, experiments.default_experiment, write=True)
 
 
 _NAME_FILTER = re.compile(r"^\s*(?:attributes?\.)?name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*$", re.I)
