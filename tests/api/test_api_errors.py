@@ -299,7 +299,7 @@ MLFLOW_DOOR = [  # MLflow's error body: {"error_code", "message"}
         "INVALID_PARAMETER_VALUE", "tags.0", {"json": {"name": "x", "tags": ["a"]}}),
     Bad("model version past 64 bits", "GET",
         f"{MLFLOW}/model-versions/get?name=churn-gbm&version={BIG}", 400,
-        "INVALID_PARAMETER_VALUE", f"Invalid value '{BIG}' for parameter 'version'"),
+        "INVALID_PARAMETER_VALUE", f'Invalid value "{BIG}" for parameter \'version\''),
     Bad("model version past 32 bits", "GET",
         f"{MLFLOW}/model-versions/get?name=churn-gbm&version={2**40}", 404,
         "RESOURCE_DOES_NOT_EXIST", f"has no version {2**40}"),
@@ -325,7 +325,7 @@ MLFLOW_DOOR = [  # MLflow's error body: {"error_code", "message"}
         "INVALID_PARAMETER_VALUE", "'tags'",
         {"json": {"experiment_id": "1", "name": "m", "tags": 3}}),
     Bad("outputs that are not objects", "POST", f"{MLFLOW}/runs/outputs", 400,
-        "INVALID_PARAMETER_VALUE", "'models'", {"json": {"run_id": "x", "models": [1]}}),
+        "INVALID_PARAMETER_VALUE", "'models[0]'", {"json": {"run_id": "x", "models": [1]}}),
 ]
 # fmt: on
 GROUPS = {

@@ -182,7 +182,7 @@ def test_runs_join_the_plan_through_a_tag(tracking_uri: str, clock: FrozenClock)
         (
             "POST",
             "runs/log-metric",
-            {"run_id": "f" * 32, "key": "a", "value": 1},
+            {"run_id": "f" * 32, "key": "a", "value": 1, "timestamp": 1},
             404,
             "RESOURCE_DOES_NOT_EXIST",
         ),

@@ -16,15 +16,21 @@ CASES: list[tuple[str, str, Any, bool, str]] = [
     ("tag", "k" * 251, "1", False, "at most 250 characters"),
     ("metric", "m" * 251, 1.0, False, "at most 250 characters"),
     ("param", "", "1", False, ""),  # MLflow's wording on its per-call door: "Missing value"
-    ("param", "nul\x00key", "1", False, "should match pattern"),
-    ("tag", "nul\x00key", "1", False, "should match pattern"),
-    ("metric", "nul\x00key", 1.0, False, "should match pattern"),
-    ("param", "tab\tkey", "1", False, "should match pattern"),
-    ("tag", "bell\x07key", "1", False, "should match pattern"),
-    ("tag", "odd%key", "1", False, "should match pattern"),
+    ("param", "nul\x00key", "1", False, "should match pattern|Names may only contain"),
+    ("tag", "nul\x00key", "1", False, "should match pattern|Names may only contain"),
+    ("metric", "nul\x00key", 1.0, False, "should match pattern|Names may only contain"),
+    ("param", "tab\tkey", "1", False, "should match pattern|Names may only contain"),
+    ("tag", "bell\x07key", "1", False, "should match pattern|Names may only contain"),
+    ("tag", "odd%key", "1", False, "should match pattern|Names may only contain"),
     ("param", "pnul", "a\x00b", False, "NUL characters cannot be stored"),
     ("tag", "tnul", "a\x00b", False, "NUL characters cannot be stored"),
     ("param", "température / lr:0.1-x_y", "1", True, ""),
     ("metric", "val/auc:1 é", 1.0, True, ""),
     ("tag", "lines", "two\nlines\tand a tab", True, ""),
 ]
+
+
+def said(says: str, message: str) -> bool:
+    """Whether ``message`` holds one of the ``|``-separated wordings (the native door
+    words a bad key as pydantic does; the MLflow door as MLflow's server does)."""
+    return any(part in message for part in says.split("|"))

@@ -303,7 +303,7 @@ def test_text_plain_mlflow_posts_are_refused_and_change_nothing(web: TestClient)
             assert response.status_code == 415, (path, content_type, response.text)
             assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
             assert "application/json" in response.json()["message"]
-    assert _experiment_names(web) == ["keep"]
+    assert _experiment_names(web) == ["Default", "keep"]  # Default: there from the start
     got = web.get("/api/2.0/mlflow/runs/get", params={"run_id": run_id}).json()["run"]
     assert got["info"]["lifecycle_stage"] == "active" and got["data"]["params"] == []
     # JSON with parameters is fine; so are GETs with query strings.

@@ -3,6 +3,7 @@ artifacts (proxied) and server info. Registry endpoints are in ``models_api``.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,13 +18,13 @@ from starlette.concurrency import run_in_threadpool
 
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
-from loopwise.core.errors import InvalidInput, NotFound, TooLarge
+from loopwise.core.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
 from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
 from loopwise.mlflow_compat import openapi as doc
 from loopwise.mlflow_compat import wire
-from loopwise.tracking import artifacts, experiments, logged_models, series, validation
+from loopwise.tracking import artifacts, experiments, inputs, logged_models, series, validation
 from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunStatus
@@ -54,6 +55,7 @@ def ok(payload: dict[str, Any] | None = None) -> Response:
 )
 async def get_experiment_by_name(request: Request, caller: CallerDep) -> Response:
     name = wire.text(wire.query(request), "experiment_name")
+    await _ensure_default(caller)
     info = await wire.call(caller, lambda ctx: experiments.by_name(ctx, name), write=False)
     return ok({"experiment": wire.experiment(info)})
 
@@ -65,8 +67,11 @@ async def get_experiment_by_name(request: Request, caller: CallerDep) -> Respons
 async def create_experiment(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
+    location = wire.artifact_location(wire.optional_text(data, "artifact_location", limit=2000))
     tags = validation.tags(wire.pairs(data, "tags"), validation.EXPERIMENT_TAG)
-    info = await wire.call(caller, lambda ctx: experiments.create(ctx, name, tags), write=True)
+    info = await wire.call(
+        caller, lambda ctx: experiments.create(ctx, name, tags, location), write=True
+    )
     return ok({"experiment_id": str(info.number)})
 
 
@@ -94,6 +99,7 @@ async def get_experiment(request: Request, caller: CallerDep) -> Response:
 )
 async def search_experiments(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
+    await _ensure_default(caller)
     view = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}.get(
         str(data.get("view_type") or "ACTIVE_ONLY"), "active"
     )
@@ -108,6 +114,14 @@ async def search_experiments(request: Request, caller: CallerDep) -> Response:
     if offset + limit < len(found):
         payload["next_page_token"] = grammar.encode_token(offset + limit)
     return ok(payload)
+
+
+async def _ensure_default(caller: Caller) -> None:
+    """MLflow's store has the Default experiment "0" from the start: made on first sight."""
+    if not await wire.call(caller, lambda ctx: experiments.exists(ctx, 0), write=False):
+        # a caller who may not make it sees none, as before
+        with contextlib.suppress(PermissionDenied, NotFound):
+            await wire.call(caller, experiments.default_experiment, write=True)
 
 
 _NAME_FILTER = re.compile(r"^\s*(?:attributes?\.)?name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*$", re.I)
@@ -159,9 +173,21 @@ async def update_experiment(request: Request, caller: CallerDep) -> Response:
 async def set_experiment_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
-    key = validation.key(wire.required(data, "key"))
-    value = validation.value(validation.EXPERIMENT_TAG, data.get("value"))
+    key = wire.key(data)
+    value = wire.value(validation.EXPERIMENT_TAG, data)
     await wire.call(caller, lambda ctx: experiments.set_tag(ctx, number, key, value), write=True)
+    return ok()
+
+
+@router.post(
+    f"{API}/experiments/delete-experiment-tag",
+    openapi_extra=doc.describe(body=doc.MlflowExperimentTagRef),
+)
+async def delete_experiment_tag(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request)
+    number = wire.experiment_number(wire.required(data, "experiment_id"))
+    key = wire.key(data)
+    await wire.call(caller, lambda ctx: experiments.delete_tag(ctx, number, key), write=True)
     return ok()
 
 
@@ -171,7 +197,9 @@ async def set_experiment_tag(request: Request, caller: CallerDep) -> Response:
 def _run_payload(ctx: Context, run_id: str) -> dict[str, Any]:
     run = tracking.get_run(ctx, run_id)
     number = experiments.numbers(ctx, {run.experiment_id})[run.experiment_id]
-    return wire.run(run, number)
+    return wire.run(
+        run, number, inputs.of_run(ctx, run_id), logged_models.models_of_run(ctx, run_id)
+    )
 
 
 @router.post(
@@ -263,9 +291,8 @@ async def restore_run(request: Request, caller: CallerDep) -> Response:
 async def log_param(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
-    key = validation.key(wire.required(data, "key"))
-    given = wire.required(data, "value") if data.get("value") != "" else ""
-    value = validation.value(validation.PARAM, given)
+    key = wire.key(data)
+    value = wire.value(validation.PARAM, data)
     await wire.call(
         caller, lambda ctx: tracking.log_params(ctx, rid, {key: value}), write=True, inline=True
     )
@@ -277,12 +304,15 @@ async def log_metric(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
 
-    point = wire.metrics(
-        [{k: data[k] for k in ("key", "value", "timestamp", "step") if k in data}]
-    )[0]
-    await wire.call(
-        caller, lambda ctx: tracking.log_tuples(ctx, rid, [point]), write=True, inline=True
-    )
+    fields = ("key", "value", "timestamp", "step", "model_id")
+    points, model_points = wire.metrics_with_models([{k: data[k] for k in fields if k in data}])
+
+    def work(ctx: Context) -> None:
+        tracking.log_tuples(ctx, rid, points)
+        if model_points:
+            logged_models.log_metrics(ctx, rid, model_points)
+
+    await wire.call(caller, work, write=True, inline=True)
     return ok()
 
 
@@ -297,6 +327,8 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
             tracking.set_tags(ctx, found.run_id, found.tags)
         if found.metrics:
             tracking.log_tuples(ctx, found.run_id, found.metrics)
+        if found.model_metrics:
+            logged_models.log_metrics(ctx, found.run_id, found.model_metrics)
 
     await wire.call(caller, work, write=True, inline=True)
     return ok()
@@ -306,8 +338,8 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
 async def set_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
-    key = validation.key(wire.required(data, "key"))
-    value = validation.value(validation.TAG, data.get("value"))
+    key = wire.key(data)
+    value = wire.value(validation.TAG, data)
     await wire.call(
         caller, lambda ctx: tracking.set_tags(ctx, rid, {key: value}), write=True, inline=True
     )
@@ -317,9 +349,9 @@ async def set_tag(request: Request, caller: CallerDep) -> Response:
 @router.post(f"{API}/runs/delete-tag", openapi_extra=doc.describe(body=doc.MlflowDeleteTag))
 async def delete_tag(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
-    rid = wire.run_id(wire.required(data, "run_id"))
-    key = validation.key(wire.required(data, "key"))
-    await wire.call(caller, lambda ctx: tracking.delete_tag(ctx, rid, key), write=True)
+    rid = wire.run_id(wire.required(data, "run_id", "run_uuid"))
+    key = wire.key(data)
+    await wire.call(caller, lambda ctx: tracking.delete_tag(ctx, rid, key, strict=True), write=True)
     return ok()
 
 
@@ -331,8 +363,7 @@ async def search_runs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
     limit = wire.integer(data.get("max_results") or 1000, "max_results")
-    if not 1 <= limit <= MAX_SEARCH:
-        raise InvalidInput(f"max_results must be 1 to {MAX_SEARCH}")
+    wire.check_max_results(limit, MAX_SEARCH)
     view = VIEWS.get(str(data.get("run_view_type") or "ACTIVE_ONLY"), ("active",))
     offset = grammar.decode_token(data.get("page_token"))
     order = wire.strings(data, "order_by")
@@ -409,17 +440,30 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
     linked to the run with its role (training, evaluation, ...): lineage."""
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    inputs = wire.listing(data, "datasets")
+    given = wire.listing(data, "datasets")
+    model_ids = _model_ids(data, "models")
 
     def work(ctx: Context) -> None:
         project_key = tracking.get_run(ctx, rid).project_key
-        for item in inputs:
+        kept: list[inputs.DatasetInput] = []
+        for item in given:
             ds = item.get("dataset") if isinstance(item, dict) else None
             if not isinstance(ds, dict):
                 raise InvalidInput("each input needs a dataset object")
             name = wire.text(ds, "name", limit=200)
             digest = wire.text(ds, "digest", limit=70)
             tags = validation.tags(wire.pairs(item, "tags"), where="datasets.tags")
+            kept.append(
+                inputs.DatasetInput(
+                    name,
+                    digest,
+                    wire.optional_text(ds, "source_type", limit=100) or "",
+                    wire.optional_text(ds, "source", limit=MAX_SEARCH_TEXT) or "",
+                    wire.optional_text(ds, "schema", limit=MAX_SEARCH_TEXT) or "",
+                    wire.optional_text(ds, "profile", limit=MAX_SEARCH_TEXT) or "",
+                    tags,
+                )
+            )
             role = _ROLES.get(str(tags.get("mlflow.data.context") or "").lower(), "input")
             version = datasets.register_reference(
                 ctx,
@@ -430,26 +474,38 @@ async def log_inputs(request: Request, caller: CallerDep) -> Response:
                 schema=_schema(ds.get("schema")),
             ).version
             datasets.use_in_run(ctx, rid, version.id, DatasetRole(role))
+        inputs.record(ctx, rid, kept)
+        for model_id, _step in model_ids:
+            logged_models.link_run(ctx, rid, model_id, "input")
 
     await wire.call(caller, work, write=True)
     return ok()
+
+
+def _model_ids(data: dict[str, Any], name: str) -> list[tuple[str, int]]:
+    """(model_id, step) from a list of ``{"model_id", "step"}`` objects."""
+    found = []
+    for i, item in enumerate(wire.listing(data, name)):
+        if not isinstance(item, dict):
+            raise wire.invalid(f"{name}[{i}]", item)
+        model_id = wire.text(item, "model_id", limit=40)
+        step = wire.integer(item.get("step") or 0, f"{name}[{i}].step")
+        found.append((model_id, step))
+    return found
 
 
 @router.post(f"{API}/runs/outputs", openapi_extra=doc.describe(body=doc.MlflowLogOutputs))
 async def log_outputs(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     rid = wire.run_id(wire.required(data, "run_id"))
-    models = wire.listing(data, "models")
-    if not all(isinstance(m, dict) and isinstance(m.get("model_id"), str) for m in models):
-        raise InvalidInput("Invalid value for parameter 'models': objects with a model_id")
-    model_ids = [m["model_id"] for m in models]
+    wire.required(data, "models")
+    models = _model_ids(data, "models")
 
     def work(ctx: Context) -> None:
-        tracking.run_project_id(ctx, rid, Role.CONTRIBUTOR)
-        for model_id in model_ids:
-            logged_models.get(ctx, model_id)
+        for model_id, step in models:
+            logged_models.link_run(ctx, rid, model_id, "output", step)
 
-    await wire.call(caller, work, write=False)
+    await wire.call(caller, work, write=True)
     return ok()
 
 

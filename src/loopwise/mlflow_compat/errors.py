@@ -5,6 +5,8 @@ Client mistakes are always 4xx: the MLflow client retries 5xx, 429 and 408.
 
 from __future__ import annotations
 
+import re
+
 from fastapi.responses import JSONResponse
 
 from loopwise.core import errors
@@ -52,11 +54,23 @@ def render(status: int, message: str, code: str | None = None) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": message}, status_code=status)
 
 
+_RUN_NOT_FOUND = re.compile(r"^run '?run_(.*?)'? not found$")
+_RUN_ID = re.compile(r"\brun_([0-9a-f]{32})\b")
+
+
+def mlflow_message(message: str) -> str:
+    """A service's message in MLflow's words: runs by their MLflow id (no ``run_``)."""
+    found = _RUN_NOT_FOUND.match(message)
+    if found:
+        return f"Run with id={found.group(1)} not found"
+    return _RUN_ID.sub(r"\1", message)
+
+
 def _render_error(status: int, message: str, error: errors.LoopwiseError | None) -> JSONResponse:
     if error is None:
         return render(status, message)
     mlflow_status, code = status_and_code(error)
-    return render(mlflow_status, message, code)
+    return render(mlflow_status, mlflow_message(message), code)
 
 
 # The MLflow door's errors (declared in mlflow_compat.SLICE; web.errors applies it)

@@ -28,6 +28,7 @@ from loopwise.registry import catalog, search
 from loopwise.registry import service as registry
 from loopwise.registry.models import ModelVersion, RegisteredModel, Stage, can_move
 from loopwise.tracking import experiments, logged_models, validation
+from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
 from loopwise.tracking.logged_models import LoggedModel
 from loopwise.web.deps import CallerDep
@@ -342,6 +343,8 @@ async def create_model_version(request: Request, caller: CallerDep) -> Response:
         )
         for key, value in tags:
             catalog.set_version_tag(ctx, name, v.version, key, value)
+        if model_id:
+            logged_models.add_model_version(ctx, model_id, name, v.version)
         return _versions(ctx, [v])[0]
 
     return ok({"model_version": await wire.call(caller, work, write=True)})
@@ -531,7 +534,20 @@ def _logged(m: LoggedModel) -> dict[str, Any]:
         info["source_run_id"] = wire.mlflow_run_id(m.source_run_id)
     return {
         "info": info,
-        "data": {"params": [{"key": k, "value": v} for k, v in m.params.items()], "metrics": []},
+        "data": {
+            "params": [{"key": k, "value": v} for k, v in m.params.items()],
+            "metrics": [  # stored with non-finite values as their JSON names
+                {
+                    "key": p["key"],
+                    "value": p["value"],
+                    "timestamp": p["timestamp"],
+                    "step": p["step"],
+                    "model_id": m.id,
+                    "run_id": wire.mlflow_run_id(str(p.get("run_id") or "")),
+                }
+                for p in m.metrics
+            ],
+        },
     }
 
 
@@ -542,7 +558,7 @@ def _logged(m: LoggedModel) -> dict[str, Any]:
 async def create_logged_model(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     number = wire.experiment_number(wire.required(data, "experiment_id"))
-    name = wire.text(data, "name", limit=250)
+    name = wire.optional_text(data, "name", limit=250)  # none: MLflow makes one up
     source = wire.run_id(data["source_run_id"]) if data.get("source_run_id") else None
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -601,9 +617,16 @@ async def search_logged_models(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request)
     numbers = [wire.experiment_number(e) for e in wire.listing(data, "experiment_ids")]
     filter_string = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)
+    limit = wire.integer(data.get("max_results") or 100, "max_results")
+    wire.check_max_results(limit, 50_000)
+    offset = grammar.decode_token(data.get("page_token"))
 
-    def work(ctx: Context) -> list[dict[str, Any]]:
+    def work(ctx: Context) -> dict[str, Any]:
         ids = [experiments.by_number(ctx, n).id for n in numbers]
-        return [_logged(m) for m in logged_models.search(ctx, ids, filter_string)]
+        found = logged_models.search(ctx, ids, filter_string)
+        payload: dict[str, Any] = {"models": [_logged(m) for m in found[offset : offset + limit]]}
+        if offset + limit < len(found):
+            payload["next_page_token"] = grammar.encode_token(offset + limit)
+        return payload
 
-    return ok({"models": await wire.call(caller, work, write=False)})
+    return ok(await wire.call(caller, work, write=False))

@@ -201,6 +201,11 @@ class MlflowExperimentTag(_Doc):
     value: str = ""
 
 
+class MlflowExperimentTagRef(_Doc):
+    experiment_id: ExperimentId
+    key: Annotated[str, Field(min_length=1, max_length=250)]
+
+
 class MlflowRunCreate(_Doc):
     experiment_id: ExperimentId = "0"
     user_id: str | None = None
@@ -399,7 +404,7 @@ class MlflowVersionTagRef(_Doc):
 
 class MlflowLoggedModelCreate(_Doc):
     experiment_id: ExperimentId
-    name: Annotated[str, Field(min_length=1, max_length=250)]
+    name: Annotated[str, Field(max_length=250)] | None = None
     source_run_id: RunId | None = None
     model_type: str | None = None
     tags: list[MlflowTag] = []
@@ -418,9 +423,14 @@ class MlflowLoggedModelTags(_Doc):
 
 class MlflowLoggedModelSearch(_Doc):
     experiment_ids: list[ExperimentId] = []
-    filter: str | None = Field(
-        default=None, description="name LIKE 'a%' AND tags.k = 'v' (registry.search grammar)"
-    )
+    filter: str | None = Field(default=None, description="name = '...'")
+    max_results: Annotated[int, Field(ge=1, le=50_000)] | None = None
+    page_token: str | None = None
+
+
+class MlflowLoggedModelParams(_Doc):
+    model_id: str | None = None
+    params: list[MlflowParam] = []
 
 
 # --- replies ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from loopwise.core.limits import MAX_JSON_DEPTH, nests_deeper
 from loopwise.core.types import json_float
 from loopwise.tracking import validation
 from loopwise.tracking.experiments import ExperimentInfo
+from loopwise.tracking.inputs import DatasetInput
 from loopwise.tracking.models import Run, RunPage
 from loopwise.tracking.validation import Key
 from loopwise.web.deps import Caller
@@ -68,28 +71,68 @@ def query(request: Request) -> dict[str, Any]:
     return dict(request.query_params)
 
 
+DOCS = " See the API docs for more information about request parameters."
+
+
+def missing(name: str) -> InvalidInput:
+    """MLflow's server wording for an absent field."""
+    return InvalidInput(f"Missing value for required parameter '{name}'.{DOCS}")
+
+
+def invalid(name: str, value: Any) -> InvalidInput:
+    """MLflow's server wording for a field of the wrong type."""
+    return InvalidInput(
+        f"Invalid value {shown(value)} for parameter '{name}' supplied: "
+        f"Hint: Value was of type '{type(value).__name__}'.{DOCS}"
+    )
+
+
 def required(data: Mapping[str, Any], *names: str) -> Any:
     """The first of ``names`` present; MLflow's message when none is."""
     for name in names:
         value = data.get(name)
         if value is not None and value != "":
             return value
-    raise InvalidInput(f"Missing value for required parameter '{names[0]}'")
+    raise missing(names[0])
 
 
 def text(data: dict[str, Any], *names: str, limit: int = 8000) -> str:
     value = required(data, *names)
     if not isinstance(value, str):
-        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{names[0]}' supplied")
+        raise invalid(names[0], value)
     if len(value) > limit:
         raise InvalidInput(f"'{names[0]}' exceeds the maximum length of {limit}")
     return value
 
 
 def shown(value: Any) -> str:
-    """A value for an error message: its repr, cut short."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**50 else "<huge number>"
+    """A value for an error message as MLflow's server shows it (JSON), cut short."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**50:
+        return "<huge number>"
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def key(data: dict[str, Any], name: str = "key") -> str:
+    """A metric, param or tag key: required, a string, and within the key rule."""
+    value = text(data, name)
+    try:
+        return validation.key(value, name)
+    except InvalidInput as exc:
+        why = exc.message.split(": ", 1)[-1]
+        raise InvalidInput(
+            f"Invalid value {shown(value)} for parameter '{name}' supplied. "
+            f"{why[:1].upper()}{why[1:]}."
+        ) from None
+
+
+def value(rule: Any, data: dict[str, Any], name: str = "value") -> str:
+    """A param or tag value: a string (absent means ""), within ``rule``."""
+    given = optional_text(data, name, limit=10**9) or ""
+    return validation.value(rule, given, name)
 
 
 def optional_text(data: dict[str, Any], name: str, *, limit: int = 8000) -> str | None:
@@ -98,7 +141,7 @@ def optional_text(data: dict[str, Any], name: str, *, limit: int = 8000) -> str 
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
+        raise invalid(name, value)
     if len(value) > limit:
         raise InvalidInput(f"'{name}' exceeds the maximum length of {limit}")
     return value
@@ -110,7 +153,7 @@ def listing(data: dict[str, Any], name: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InvalidInput(f"Invalid value for parameter '{name}': a list expected")
+        raise invalid(name, value)
     return value
 
 
@@ -118,7 +161,7 @@ def strings(data: dict[str, Any], name: str) -> list[str]:
     """A list of strings that may be absent (``order_by``)."""
     items = listing(data, name)
     if not all(isinstance(item, str) for item in items):
-        raise InvalidInput(f"Invalid value for parameter '{name}': a list of strings expected")
+        raise invalid(name, items)
     return items
 
 
@@ -133,13 +176,26 @@ def integer(value: Any, name: str, *, int64: bool = True) -> int:
         if digits.isdecimal():  # not isdigit: "²" is a digit that int() refuses
             number = int(value)
     if number is None or (int64 and not -(2**63) <= number < 2**63):
-        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied.")
     return number
+
+
+def check_max_results(limit: int, most: int) -> None:
+    """MLflow's bounds on a search page, in its words."""
+    if limit < 1:
+        raise InvalidInput(
+            f"Invalid value {limit} for parameter 'max_results' supplied. "
+            "It must be a positive integer"
+        )
+    if limit > most:
+        raise InvalidInput(
+            f"Invalid value {limit} for parameter 'max_results' supplied. It must be at most {most}"
+        )
 
 
 def number(value: Any, name: str) -> float:
     if isinstance(value, bool) or value is None:
-        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
+        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied.")
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
@@ -147,7 +203,7 @@ def number(value: Any, name: str) -> float:
             return float(value)  # "NaN", "Infinity", "1.5": protobuf JSON doubles
         except ValueError:
             pass
-    raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied")
+    raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied.")
 
 
 def experiment_number(value: Any) -> int:
@@ -161,7 +217,7 @@ def experiment_number(value: Any) -> int:
 
 def run_id(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise InvalidInput(f"Invalid value {shown(value)} for parameter 'run_id' supplied")
+        raise invalid("run_id", value)
     return value if value.startswith("run_") else f"run_{value}"
 
 
@@ -172,8 +228,9 @@ def mlflow_run_id(run_id: str) -> str:
 class _Metric(TypedDict):
     key: Key
     value: Annotated[float, Strict()] | Literal["NaN", "Infinity", "-Infinity"]
-    timestamp: NotRequired[Annotated[int, Field(ge=0, le=2**62)] | None]
+    timestamp: Annotated[int, Field(ge=0, le=2**62)]  # required, as on MLflow's server
     step: NotRequired[Annotated[int, Field(ge=-(2**62), le=2**62)] | None]
+    model_id: NotRequired[Annotated[str, Field(max_length=40)] | None]
 
 
 class _Pair(TypedDict):
@@ -193,17 +250,41 @@ _BATCH = TypeAdapter(_Batch)
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 MetricTuple = tuple[str, int, int | None, float]
+ModelPoint = tuple[str, str, int, int | None, float]  # model_id first (logged_models)
+
+
+_FIELDS = {"run_id", "metrics", "params", "tags", "key", "value", "timestamp", "step"}
+
+
+def _path(loc: Iterable[Any], prefix: str) -> str:
+    """``metrics[0].timestamp`` from pydantic's location (its union branches left out)."""
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]" if out else ""  # one metric (log-metric): no index
+        elif part in _FIELDS:
+            out += f".{part}" if out else part
+        else:
+            break
+    return out
 
 
 def _invalid(exc: ValidationError, prefix: str = "") -> InvalidInput:
-    """MLflow's wording for the first problem pydantic found."""
+    """MLflow's wording for the first problem found (never pydantic's own words)."""
     first = exc.errors(include_url=False)[0]
     if first["type"] == "json_invalid":
-        return InvalidInput(f"malformed JSON body: {first['msg']}")
+        return InvalidInput("malformed JSON body: not valid JSON")
     if not first["loc"]:
         return InvalidInput("the request body must be a JSON object")
-    where = ".".join(str(p) for p in first["loc"])
-    return InvalidInput(f"Invalid value for {prefix}{where}: {first['msg']}")
+    where = _path(first["loc"], prefix)
+    if first["type"] == "missing" or first.get("input") is None:
+        return missing(where)
+    said = f"Invalid value {shown(first['input'])} for parameter '{where}' supplied."
+    if first["type"] in ("string_pattern_mismatch", "string_too_long", "string_too_short"):
+        return InvalidInput(
+            f"{said} {validation.reason(first)[:1].upper()}{validation.reason(first)[1:]}."
+        )
+    return InvalidInput(said)
 
 
 def _tuples(checked: list[_Metric]) -> list[MetricTuple]:
@@ -219,7 +300,12 @@ def _tuples(checked: list[_Metric]) -> list[MetricTuple]:
     ]
 
 
-def metrics(items: Any) -> list[MetricTuple]:
+def model_points(items: list[_Metric], points: list[MetricTuple]) -> list[ModelPoint]:
+    """The points logged with a model id, for the model's own metrics."""
+    return [(model, *p) for m, p in zip(items, points, strict=True) if (model := m.get("model_id"))]
+
+
+def metrics(items: Any, prefix: str = "metrics") -> list[MetricTuple]:
     """Validate MLflow metric objects in one pass: (key, step, timestamp or None, value).
 
     Values are JSON numbers or "NaN"/"Infinity"/"-Infinity" (never booleans); steps and
@@ -227,8 +313,18 @@ def metrics(items: Any) -> list[MetricTuple]:
     try:
         checked = _METRICS.validate_python(items)
     except ValidationError as exc:
-        raise _invalid(exc, "metrics.") from exc
+        raise _invalid(exc, prefix) from exc
     return _tuples(checked)
+
+
+def metrics_with_models(items: Any, prefix: str = "") -> tuple[list[MetricTuple], list[ModelPoint]]:
+    """``metrics`` and the points among them logged with a model id."""
+    try:
+        checked = _METRICS.validate_python(items)
+    except ValidationError as exc:
+        raise _invalid(exc, prefix) from exc
+    points = _tuples(checked)
+    return points, model_points(checked, points)
 
 
 @dataclass(frozen=True)
@@ -237,6 +333,7 @@ class Batch:
     metrics: list[MetricTuple]
     params: dict[str, str]
     tags: dict[str, str]
+    model_metrics: list[ModelPoint]
 
 
 async def batch(request: Request) -> Batch:
@@ -252,9 +349,12 @@ async def batch(request: Request) -> Batch:
     params, tags = data.get("params") or [], data.get("tags") or []
     if len(params) + len(tags) > 1000:
         raise InvalidInput("a batch holds at most 1000 metrics and 1000 params and tags")
+    checked = data.get("metrics") or []
+    points = _tuples(checked)
     return Batch(
         run_id=run_id(required(data, "run_id")),
-        metrics=_tuples(data.get("metrics") or []),
+        metrics=points,
+        model_metrics=model_points(checked, points),
         params=validation.params((p["key"], p.get("value")) for p in params),
         tags=validation.tags((t["key"], t.get("value")) for t in tags),
     )
@@ -267,10 +367,10 @@ def pairs(data: dict[str, Any], name: str) -> list[tuple[Any, Any]]:
     if items is None:
         return []
     if not isinstance(items, list):
-        raise InvalidInput(f"Invalid value {shown(items)} for parameter '{name}' supplied")
+        raise InvalidInput(f"Invalid value {shown(items)} for parameter '{name}' supplied.")
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InvalidInput(f"Invalid value {shown(item)} for parameter '{name}.{i}' supplied")
+            raise InvalidInput(f"Invalid value {shown(item)} for parameter '{name}.{i}' supplied.")
     return [(t.get("key"), t.get("value")) for t in items]
 
 
@@ -283,7 +383,9 @@ def from_millis(value: Any, name: str) -> datetime:
     try:
         return datetime.fromtimestamp(ms / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
-        raise InvalidInput(f"Invalid value {shown(value)} for parameter '{name}' supplied") from exc
+        raise InvalidInput(
+            f"Invalid value {shown(value)} for parameter '{name}' supplied."
+        ) from exc
 
 
 def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str, Any]]:
@@ -300,11 +402,22 @@ def history(key: str, rows: list[tuple[int, int, float, bool]]) -> list[dict[str
     ]
 
 
+def artifact_location(given: str | None) -> str | None:
+    """An experiment's artifact location as MLflow's server keeps it: a plain path is
+    made absolute (against the server's working folder); a URI is kept as given. Runs'
+    artifacts still go through the proxied store (their ``artifact_uri``)."""
+    if not given:
+        return None
+    if "://" in given or re.match(r"^[a-zA-Z][\w+.-]*:", given):
+        return given
+    return os.path.abspath(given)
+
+
 def experiment(info: ExperimentInfo) -> dict[str, Any]:
     return {
         "experiment_id": str(info.number),
         "name": info.mlflow_name,
-        "artifact_location": f"mlflow-artifacts:/{info.number}",
+        "artifact_location": info.artifact_location or f"mlflow-artifacts:/{info.number}",
         "lifecycle_stage": info.lifecycle_stage,
         "creation_time": info.created_at_ms,
         "last_update_time": info.created_at_ms,
@@ -357,6 +470,8 @@ def _run(
     metrics: Iterable[tuple[str, tuple[float, int, int]]],
     params: dict[str, str],
     tags: dict[str, str],
+    inputs: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "info": info,
@@ -369,14 +484,44 @@ def _run(
             "params": [{"key": k, "value": v} for k, v in params.items()],
             "tags": [{"key": k, "value": v} for k, v in tags.items()],
         },
-        "inputs": {},
-        "outputs": {},
+        "inputs": inputs or {},
+        "outputs": outputs or {},
     }
 
 
-def run(run: Run, number: int) -> dict[str, Any]:
+def run(
+    run: Run,
+    number: int,
+    datasets: Iterable[DatasetInput] = (),
+    models: Iterable[tuple[str, str, int]] = (),
+) -> dict[str, Any]:
+    """A Run object; ``datasets`` and ``models`` (model id, direction, step) fill its
+    inputs and outputs."""
     points = ((p.key, (p.value, p.step, p.timestamp)) for p in run.metrics.values())
-    return _run(run_info(run, number), points, run.params, run.tags)
+    inputs: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    dataset_inputs = [
+        {
+            "tags": [{"key": k, "value": v} for k, v in d.tags.items()],
+            "dataset": {
+                "name": d.name,
+                "digest": d.digest,
+                "source_type": d.source_type,
+                "source": d.source,
+                **({"schema": d.schema} if d.schema else {}),
+                **({"profile": d.profile} if d.profile else {}),
+            },
+        }
+        for d in datasets
+    ]
+    if dataset_inputs:
+        inputs["dataset_inputs"] = dataset_inputs
+    for model_id, direction, step in models:
+        if direction == "input":
+            inputs.setdefault("model_inputs", []).append({"model_id": model_id})
+        else:
+            outputs.setdefault("model_outputs", []).append({"model_id": model_id, "step": step})
+    return _run(run_info(run, number), points, run.params, run.tags, inputs, outputs)
 
 
 def runs(page: RunPage, numbers: Mapping[str, int]) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ class ExperimentInfo:
     lifecycle_stage: str
     tags: dict[str, str]
     created_at_ms: int
+    artifact_location: str | None = None  # as an MLflow client asked at creation
 
 
 def _info(ctx: Context, row: ExperimentRow) -> ExperimentInfo:
@@ -62,6 +63,7 @@ def _info(ctx: Context, row: ExperimentRow) -> ExperimentInfo:
         row.lifecycle_stage,
         dict(row.tags or {}),
         int(row.created_at.timestamp() * 1000),
+        row.artifact_location,
     )
 
 
@@ -176,7 +178,12 @@ def _lookup_name(ctx: Context, mlflow_name: str) -> tuple[str, str]:
     return MLFLOW_PROJECT, mlflow_name.strip()
 
 
-def create(ctx: Context, mlflow_name: str, tags: dict[str, str] | None = None) -> ExperimentInfo:
+def create(
+    ctx: Context,
+    mlflow_name: str,
+    tags: dict[str, str] | None = None,
+    artifact_location: str | None = None,
+) -> ExperimentInfo:
     key, name = split_name(ctx, mlflow_name)
     project = projects.resolve_project(ctx, key, Role.CONTRIBUTOR)
     exists = ctx.session.scalar(
@@ -191,6 +198,12 @@ def create(ctx: Context, mlflow_name: str, tags: dict[str, str] | None = None) -
     assert row is not None
     if tags:
         row.tags = dict(tags)
+    if artifact_location:
+        if artifact_location.startswith("runs:"):
+            raise InvalidInput(
+                f"Artifact location cannot be a runs:/ URI. Given: '{artifact_location}'"
+            )
+        row.artifact_location = artifact_location
     ctx.session.flush()
     return _info(ctx, row)
 
@@ -206,6 +219,29 @@ def set_tag(ctx: Context, number: int, key: str, value: str) -> None:
     row = _row(ctx, number, Role.CONTRIBUTOR)
     row.tags = {**(row.tags or {}), key: value}
     ctx.session.flush()
+
+
+def delete_tag(ctx: Context, number: int, key: str) -> None:
+    """Remove an experiment tag; a tag that is not there is an error (MLflow's rule)."""
+    row = _row(ctx, number, Role.CONTRIBUTOR)
+    if row.lifecycle_stage != "active":
+        raise InvalidInput(
+            f"The experiment {number} must be in the 'active' state. "
+            f"Current state is {row.lifecycle_stage}."
+        )
+    tags = dict(row.tags or {})
+    if tags.pop(key, None) is None:
+        raise NotFound(f"No tag with name: {key} in experiment with id {number}")
+    row.tags = tags
+    ctx.session.flush()
+
+
+def exists(ctx: Context, number: int) -> bool:
+    """Whether experiment ``number`` exists (no access check: a yes/no for the door)."""
+    return (
+        ctx.session.scalar(select(ExperimentRow.id).where(ExperimentRow.number == number))
+        is not None
+    )
 
 
 def set_lifecycle(ctx: Context, number: int, stage: str) -> None:

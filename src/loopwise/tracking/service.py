@@ -359,9 +359,18 @@ def set_tags(ctx: Context, run_id: str, tags: Mapping[str, str]) -> None:
     _write_tags(ctx, _run_row(ctx, run_id, Role.CONTRIBUTOR), tags)
 
 
-def delete_tag(ctx: Context, run_id: str, key: str) -> None:
+def delete_tag(ctx: Context, run_id: str, key: str, *, strict: bool = False) -> None:
+    """Remove a tag. ``strict`` (MLflow's rule): the run must be active and the tag must
+    exist."""
     row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
-    ctx.session.execute(delete(TagRow).where(TagRow.run_id == row.id, TagRow.key == key))
+    if strict and row.lifecycle_stage != "active":
+        raise InvalidInput(
+            f"The run {run_id} must be in the 'active' state. "
+            f"Current state is {row.lifecycle_stage}."
+        )
+    done = ctx.session.execute(delete(TagRow).where(TagRow.run_id == row.id, TagRow.key == key))
+    if strict and not getattr(done, "rowcount", 1):
+        raise NotFound(f"No tag with name: {key} in run with id {run_id}")
 
 
 def log_metrics(ctx: Context, run_id: str, metrics: Sequence[MetricIn]) -> int:

@@ -39,6 +39,9 @@ class ExperimentRow(Base):
         String(20), default="active", server_default="active"
     )
     tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Where an MLflow client asked its artifacts to go (reported back; runs' artifacts
+    # still go through Loopwise's proxied store).
+    artifact_location: Mapped[str | None] = mapped_column(String(2000))
 
 
 class RunRow(Base):
@@ -132,3 +135,39 @@ class LoggedModelRow(Base):
     params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # What an MLflow client gave as source_run_id when it names no run here (MLflow keeps
+    # any text); source_run_id above holds it when it is a real run.
+    source_run_ref: Mapped[str | None] = mapped_column(String(64))
+    # Metric points logged with this model's id (MLflow's model metrics), oldest first.
+    metrics: Mapped[list[dict[str, object]] | None] = mapped_column(JSON, default=list)
+
+
+class RunDatasetInputRow(Base):
+    """A dataset input of a run as the MLflow client logged it (``log_input``): name,
+    digest, source and tags kept as sent, returned in ``run.inputs.dataset_inputs``. The
+    lineage link to a dataset version is kept by the data slice."""
+
+    __tablename__ = "run_dataset_inputs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(100))
+    source_type: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    schema: Mapped[str] = mapped_column(Text, default="")
+    profile: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class RunModelRow(Base):
+    """A logged model a run used (``input``) or produced (``output``, with its step)."""
+
+    __tablename__ = "run_models"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -51,11 +51,31 @@ RUN_NAME: TypeAdapter[str] = TypeAdapter(RunName)
 Pair = tuple[Any, Any]  # (key, value) as sent
 
 
+NAME_RULE = (
+    "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), "
+    "spaces ( ), colon(:) and slashes (/)"
+)
+
+
+def reason(error: Any) -> str:
+    """Plain words for a constraint, never pydantic's own wording (it leaks to clients)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return NAME_RULE
+    if kind == "string_too_long":
+        return f"must have at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_type":
+        return "expected a string"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def _checked(rule: TypeAdapter[str], value: Any, where: str) -> str:
     try:
         return rule.validate_python(value)
     except ValidationError as exc:
-        message = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        message = reason(exc.errors(include_url=False)[0])
         raise InvalidInput(f"Invalid value for {where}: {message}") from None
 
 
