@@ -12,7 +12,11 @@ from loopwise.core.slice import Slice
 
 SLICE = Slice(
     name="mlflow_compat",
-    raw_api=("loopwise.mlflow_compat.api:router", "loopwise.mlflow_compat.models_api:router"),
+    raw_api=(
+        "loopwise.mlflow_compat.api:router",
+        "loopwise.mlflow_compat.models_api:router",
+        "loopwise.mlflow_compat.server_api:router",
+    ),
     cli=("loopwise.mlflow_compat.cli",),
     error_shapes=("loopwise.mlflow_compat.errors:SHAPE",),
     app_hooks=("loopwise.mlflow_compat.openapi:install",),
