@@ -357,7 +357,8 @@ def plan_links(ctx: Context, run_id: str, tags: Mapping[str, str]) -> list[RunPl
     unlinked = [why for state, _, why in outcomes if state == "unlinked"]
     for key in tag_keys(tags.get(HYPOTHESIS_TAG, "")):
         if key not in linked:
-            why = next((w for w in unlinked if key in w.split()), f"no such hypothesis {key}")
+            missing = f"no such hypothesis {key}"
+            why = next((w for w in unlinked if w == missing or w.startswith(f"{key} ")), missing)
             out.append(RunPlanLink(key, None, None, why))
     return out
 
