@@ -21,5 +21,4 @@ router = APIRouter(include_in_schema=False)
 def experiment_link(number: int, caller: PageCaller) -> Response:
     with caller.read() as ctx:
         info = experiments.by_number(ctx, number if 0 <= number <= INT64_MAX else -1)
-    runs = f"/projects/{info.project_key}/runs"
-    return redirect(f"{runs}?experiment={quote(info.name, safe='')}")
+    return redirect(f"/projects/{info.project_key}/runs?experiment={quote(info.id, safe='')}")
