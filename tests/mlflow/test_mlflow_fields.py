@@ -63,6 +63,8 @@ def test_mlflow_system_tags_are_loopwise_fields_both_ways(
     with mlflow.start_run(run_name="first", tags=tags) as run:
         rid = run.info.run_id
         assert sdk.get_run(f"run_{rid}").git_commit == COMMIT
+        mlflow.set_tag("mlflow.source.git.commit", "not a commit")  # kept as a tag only
+        assert sdk.get_run(f"run_{rid}").git_commit == COMMIT
         mlflow.set_tag("mlflow.runName", "renamed")
         assert sdk.get_run(f"run_{rid}").name == "renamed"
     assert client.get_run(rid).info.run_name == "renamed"

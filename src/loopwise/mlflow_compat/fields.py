@@ -12,9 +12,7 @@ tags to MLflow clients, is in ``wire.run``.
 from __future__ import annotations
 
 from loopwise.core.context import Context
-from loopwise.core.limits import MAX_NAME
 from loopwise.mlflow_compat import wire
-from loopwise.tracking import experiments
 from loopwise.tracking import service as tracking
 from loopwise.tracking.models import RunTagged
 
@@ -23,8 +21,6 @@ def on_run_tagged(ctx: Context, event: RunTagged) -> None:
     if event.key == wire.GIT_TAG:
         tracking.set_git_commit(ctx, event.run_id, event.value)
     elif event.key == wire.RUN_NAME_TAG:
-        name = event.value.strip()
-        if 0 < len(name) <= MAX_NAME:
-            experiments.rename_run(ctx, event.run_id, name)
+        tracking.sync_name(ctx, event.run_id, event.value)
     elif event.key == wire.USER_TAG:
         tracking.set_author(ctx, event.run_id, event.value)
