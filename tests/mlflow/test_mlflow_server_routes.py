@@ -138,3 +138,26 @@ def test_search_experiments_with_filters_and_order(tracking_uri: str) -> None:
         client.search_experiments(filter_string="colour = 'red'")
     with pytest.raises(mlflow.exceptions.MlflowException, match="Invalid order_by"):
         client.search_experiments(order_by=["colour"])
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("name", "Invalid comparator"),
+        ("name = ", "Missing value"),
+        ("name > 'a'", "Invalid comparator for string attribute"),
+        ("creation_time LIKE '1'", "Invalid comparator for numeric attribute"),
+        ("creation_time > 1.5", "Invalid value for numeric attribute"),
+        ("tags.team = 5", "a quoted string expected"),
+        ("experiment_id > '1'", "Invalid comparator for experiment_id"),
+        ("name = 'a' OR name = 'b'", "Invalid clause"),
+        ("run.name = 'x'", "Invalid entity type 'run'"),
+        ("name = 'a' AND", "Invalid filter string"),
+        ("name = 'a' ; drop", "Invalid clause"),
+    ],
+)
+def test_a_bad_experiment_filter_is_400(api: TestClient, text: str, says: str) -> None:
+    response = api.post(f"{API}/experiments/search", json={"filter": text})
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert says in response.json()["message"]
