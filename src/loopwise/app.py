@@ -69,6 +69,21 @@ async def _repeat(state: AppState, job: Periodic, every: float) -> None:
         await asyncio.sleep(every)
 
 
+# Endpoints are module functions, not closures over one app: FastAPI caches what it learns
+# of each endpoint callable (process-wide), and a closure would keep its app alive there.
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": loopwise.__version__}
+
+
+def api_docs(request: Request) -> HTMLResponse:
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request,
+        "api_docs.html",
+        {"swagger": SWAGGER, "openapi_url": request.app.openapi_url},
+    )
+    return response
+
+
 def create_app(
     settings: Settings,
     *,
@@ -112,17 +127,8 @@ def create_app(
     app.state.templates = templates
     errors.install(app, slices.error_shapes())
 
-    @app.get("/api/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": loopwise.__version__}
-
-    @app.get("/docs", include_in_schema=False)
-    def api_docs(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(
-            request,
-            "api_docs.html",
-            {"swagger": SWAGGER, "openapi_url": app.openapi_url},
-        )
+    app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["meta"])
+    app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
 
     # Routers that read their own bodies first (the MLflow protocol: its log calls are the
     # hottest requests, and routes are matched in order), then JSON endpoints, then pages.

@@ -69,6 +69,7 @@ def hooks() -> Hooks:
         run_panels=tuple(_refs("run_panels")),
         dataset_panels=tuple(_refs("dataset_panels")),
         model_panels=tuple(_refs("model_panels")),
+        hypothesis_panels=tuple(_refs("hypothesis_panels")),
     )
 
 

@@ -111,6 +111,11 @@ def test_canary_is_refused_until_its_gates_pass(write: Opener, tmp_path: Path) -
         )
         gates = by_template(service.version_gates(ctx, model, 1))
     assert record.dataset_hash.startswith("sha256:") and record.rows == 400
+    with write() as ctx:
+        (entry,) = [
+            e for e in audit.entries(ctx.session) if e.object == f"fairness_audit:{record.id}"
+        ]
+    assert entry.action == "fairness.audit" and entry.outcome == "ok"
     for name in ("bias_audit", "privacy_review", "ethics_checkpoint"):
         gate = sign_off(write, gates[name])
     assert gate.review.status is GateStatus.PASSED, gate.review.missing

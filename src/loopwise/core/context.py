@@ -44,6 +44,8 @@ class Hooks:
     dataset_panels: tuple[Callable[..., Any], ...] = ()
     # ... and to a registered model's page: panel(ctx, model, versions) -> Panel | None
     model_panels: tuple[Callable[..., Any], ...] = ()
+    # ... and to a hypothesis page: panel(ctx, hypothesis) -> Panel | None
+    hypothesis_panels: tuple[Callable[..., Any], ...] = ()
 
 
 @dataclass

@@ -46,6 +46,7 @@ class Slice:
     run_panels: tuple[Ref, ...] = ()  # panel(ctx, run) -> Panel | None on the run page
     dataset_panels: tuple[Ref, ...] = ()  # panel(ctx, version) -> Panel | None
     model_panels: tuple[Ref, ...] = ()  # panel(ctx, model, versions) -> Panel | None
+    hypothesis_panels: tuple[Ref, ...] = ()  # panel(ctx, hypothesis) -> Panel | None
     error_shapes: tuple[Ref, ...] = ()  # web.errors.ErrorShape for the slice's paths
     app_hooks: tuple[Ref, ...] = ()  # hook(app) once the routes are in (OpenAPI additions)
     periodic: tuple[Periodic, ...] = ()

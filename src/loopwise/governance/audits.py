@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.audit import service as audit
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput
 from loopwise.core.ids import new_id
@@ -110,6 +111,18 @@ def run_audit(
     )
     ctx.session.add(row)
     ctx.session.flush()
+    audit.record(  # the result goes into the chain as a digest
+        ctx,
+        "fairness.audit",
+        f"fairness_audit:{row.id}",
+        payload={
+            "model_version": mv.id,
+            "dataset_version": dv.id,
+            "dataset_hash": dv.content_hash,
+            "primary_measure": primary_measure,
+            "values": row.values,
+        },
+    )
     return _record(ctx, row)
 
 

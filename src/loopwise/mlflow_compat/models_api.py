@@ -1,9 +1,13 @@
 """MLflow model-registry and logged-model endpoints, mapped onto Loopwise's registry.
 
 Stages: MLflow's None/Staging/Production/Archived are Loopwise's none/staging/
-production/archived (a canary shows as Staging). A registered model created without a
-project lives in the default MLflow project until its first version, then moves to the
-project of that version's run.
+production/archived. A canary (part of production traffic, not yet all of it) shows as
+Staging, so ``get_latest_versions(["Staging"])`` and ``models:/name/Staging`` find it;
+moving a version to Staging through MLflow makes it staging, never canary.
+``models:/name/latest`` is the newest version whatever its stage.
+
+A registered model created without a project lives in the default MLflow project until
+its first version, then moves to the project of that version's run.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.mlflow_compat import openapi as doc
 from loopwise.mlflow_compat import wire
 from loopwise.mlflow_compat.api import API, ok
+from loopwise.registry import catalog, search
 from loopwise.registry import service as registry
 from loopwise.registry.models import ModelVersion, RegisteredModel, Stage, can_move
 from loopwise.tracking import experiments, logged_models, validation
@@ -43,7 +48,14 @@ FROM_MLFLOW = {
 }
 
 
-def _version(v: ModelVersion) -> dict[str, Any]:
+MLFLOW_STAGES = ("None", "Staging", "Production", "Archived")
+
+
+def _pairs(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in tags.items()]
+
+
+def _version(v: ModelVersion, tags: dict[str, str] | None = None) -> dict[str, Any]:
     created, updated = wire.millis(v.created_at), wire.millis(v.updated_at)
     return {
         "name": v.model,
@@ -57,8 +69,34 @@ def _version(v: ModelVersion) -> dict[str, Any]:
         "status": "READY",
         "run_link": "",
         "aliases": list(v.aliases),
-        "tags": [],
+        "tags": _pairs(tags or {}),
     }
+
+
+def _versions(ctx: Context, versions: list[ModelVersion]) -> list[dict[str, Any]]:
+    tags = catalog.version_tags(ctx, [v.id for v in versions])
+    return [_version(v, tags.get(v.id)) for v in versions]
+
+
+def latest_versions(ctx: Context, name: str, stages: list[str]) -> list[ModelVersion]:
+    """The newest version in each MLflow stage asked for (every stage when none is), as
+    MLflow's ``get_latest_versions`` answers: stages map through ``TO_MLFLOW``, so a canary
+    counts as Staging."""
+    wanted = {_mlflow_stage(s) for s in stages} or set(MLFLOW_STAGES)
+    newest: dict[str, ModelVersion] = {}
+    for v in registry.list_versions(ctx, name):  # newest first
+        if TO_MLFLOW[v.stage] in wanted:
+            newest.setdefault(TO_MLFLOW[v.stage], v)
+    return sorted(newest.values(), key=lambda v: v.version)
+
+
+def _mlflow_stage(given: object) -> str:
+    for stage in MLFLOW_STAGES:
+        if isinstance(given, str) and given.lower() == stage.lower():
+            return stage
+    raise InvalidInput(
+        f"Invalid Model Version stage: {given}. Value must be one of {', '.join(MLFLOW_STAGES)}."
+    )
 
 
 def _model(ctx: Context, m: RegisteredModel, *, latest: bool = True) -> dict[str, Any]:
@@ -68,13 +106,10 @@ def _model(ctx: Context, m: RegisteredModel, *, latest: bool = True) -> dict[str
         "last_updated_timestamp": wire.millis(m.updated_at),
         "description": m.description,
         "aliases": [{"alias": a, "version": str(v)} for a, v in m.aliases.items()],
-        "tags": [],
+        "tags": _pairs(catalog.model_tags(ctx, [m.name])[m.name]),
     }
     if latest:
-        newest: dict[Stage, ModelVersion] = {}
-        for v in registry.list_versions(ctx, m.name):  # newest first
-            newest.setdefault(v.stage, v)
-        payload["latest_versions"] = [_version(v) for v in newest.values()]
+        payload["latest_versions"] = _versions(ctx, latest_versions(ctx, m.name, []))
     return payload
 
 
@@ -90,9 +125,12 @@ async def create_registered_model(request: Request, caller: CallerDep) -> Respon
     data = await wire.body(request)
     name = wire.text(data, "name", limit=200)
     description = str(data.get("description") or "")
+    tags = wire.pairs(data, "tags")
 
     def work(ctx: Context) -> dict[str, Any]:
         model = registry.create_model(ctx, _default_project(ctx), name, description)
+        for key, value in tags:
+            catalog.set_model_tag(ctx, name, key, value)
         return _model(ctx, model, latest=False)
 
     return ok({"registered_model": await wire.call(caller, work, write=True)})
@@ -122,16 +160,115 @@ async def get_registered_model(request: Request, caller: CallerDep) -> Response:
 )
 async def search_registered_models(request: Request, caller: CallerDep) -> Response:
     data = await wire.body(request) if request.method == "POST" else wire.query(request)
-    wanted = str(data.get("filter") or "").strip()
+    filter_string = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)
+    order_by = _order_by(request, data)
+    limit = wire.integer(data["max_results"], "max_results") if data.get("max_results") else None
+
+    def work(ctx: Context) -> dict[str, Any]:
+        page = search.search_models(ctx, filter_string, order_by, limit, data.get("page_token"))
+        payload: dict[str, Any] = {"registered_models": [_model(ctx, m) for m in page.models]}
+        if page.next_page_token:
+            payload["next_page_token"] = page.next_page_token
+        return payload
+
+    return ok(await wire.call(caller, work, write=False))
+
+
+def _order_by(request: Request, data: dict[str, Any]) -> list[str]:
+    """``order_by`` as a JSON list (POST) or repeated query parameters (GET)."""
+    if request.method == "GET":
+        return request.query_params.getlist("order_by")
+    return wire.strings(data, "order_by")
+
+
+@router.get(
+    f"{API}/registered-models/get-latest-versions",
+    operation_id="get_latest_versions_get",
+    openapi_extra=doc.describe(query=doc.MlflowLatestVersions, reply=doc.MlflowVersionList),
+)
+@router.post(
+    f"{API}/registered-models/get-latest-versions",
+    operation_id="get_latest_versions_post",
+    openapi_extra=doc.describe(body=doc.MlflowLatestVersions, reply=doc.MlflowVersionList),
+)
+async def get_latest_versions(request: Request, caller: CallerDep) -> Response:
+    if request.method == "POST":
+        data = await wire.body(request)
+        stages = wire.strings(data, "stages")
+    else:
+        data, stages = wire.query(request), request.query_params.getlist("stages")
+    name = wire.text(data, "name", limit=200)
 
     def work(ctx: Context) -> list[dict[str, Any]]:
-        models = registry.list_models(ctx)
-        if wanted:
-            name = wanted.split("=", 1)[-1].strip().strip("'\"")
-            models = [m for m in models if m.name == name]
-        return [_model(ctx, m) for m in models]
+        return _versions(ctx, latest_versions(ctx, name, stages))
 
-    return ok({"registered_models": await wire.call(caller, work, write=False)})
+    return ok({"model_versions": await wire.call(caller, work, write=False)})
+
+
+@router.patch(
+    f"{API}/registered-models/update",
+    openapi_extra=doc.describe(body=doc.MlflowModelUpdate, reply=doc.MlflowModelReply),
+)
+async def update_registered_model(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request)
+    name = wire.text(data, "name", limit=200)
+    description = wire.optional_text(data, "description") or ""
+
+    def work(ctx: Context) -> dict[str, Any]:
+        return _model(ctx, catalog.update_model(ctx, name, description), latest=False)
+
+    return ok({"registered_model": await wire.call(caller, work, write=True)})
+
+
+@router.post(
+    f"{API}/registered-models/rename",
+    openapi_extra=doc.describe(body=doc.MlflowModelRename, reply=doc.MlflowModelReply),
+)
+async def rename_registered_model(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request)
+    name = wire.text(data, "name", limit=200)
+    new_name = wire.text(data, "new_name", limit=200)
+
+    def work(ctx: Context) -> dict[str, Any]:
+        return _model(ctx, catalog.rename_model(ctx, name, new_name), latest=False)
+
+    return ok({"registered_model": await wire.call(caller, work, write=True)})
+
+
+async def _delete_body(request: Request) -> dict[str, Any]:
+    """A DELETE's fields: MLflow clients send a JSON body; the query string also works."""
+    return {**wire.query(request), **(await wire.body(request))}
+
+
+@router.delete(
+    f"{API}/registered-models/delete", openapi_extra=doc.describe(query=doc.MlflowModelName)
+)
+async def delete_registered_model(request: Request, caller: CallerDep) -> Response:
+    name = wire.text(await _delete_body(request), "name", limit=200)
+    await wire.call(caller, lambda ctx: catalog.delete_model(ctx, name), write=True)
+    return ok()
+
+
+@router.post(
+    f"{API}/registered-models/set-tag", openapi_extra=doc.describe(body=doc.MlflowModelTagSet)
+)
+async def set_registered_model_tag(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request)
+    name, key = wire.text(data, "name", limit=200), wire.text(data, "key", limit=250)
+    value = data.get("value")
+    await wire.call(caller, lambda ctx: catalog.set_model_tag(ctx, name, key, value), write=True)
+    return ok()
+
+
+@router.delete(
+    f"{API}/registered-models/delete-tag",
+    openapi_extra=doc.describe(query=doc.MlflowModelTagRef),
+)
+async def delete_registered_model_tag(request: Request, caller: CallerDep) -> Response:
+    data = await _delete_body(request)
+    name, key = wire.text(data, "name", limit=200), wire.text(data, "key", limit=250)
+    await wire.call(caller, lambda ctx: catalog.delete_model_tag(ctx, name, key), write=True)
+    return ok()
 
 
 @router.post(f"{API}/registered-models/alias", openapi_extra=doc.describe(body=doc.MlflowAliasSet))
@@ -160,10 +297,11 @@ async def delete_alias(request: Request, caller: CallerDep) -> Response:
 async def get_by_alias(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     name, alias = wire.text(params, "name", limit=200), wire.text(params, "alias", limit=100)
-    v = await wire.call(
-        caller, lambda ctx: registry.version_by_alias(ctx, name, alias), write=False
-    )
-    return ok({"model_version": _version(v)})
+
+    def work(ctx: Context) -> dict[str, Any]:
+        return _versions(ctx, [registry.version_by_alias(ctx, name, alias)])[0]
+
+    return ok({"model_version": await wire.call(caller, work, write=False)})
 
 
 def _run_of_source(source: str) -> str | None:
@@ -188,6 +326,7 @@ async def create_model_version(request: Request, caller: CallerDep) -> Response:
     model_id = wire.optional_text(data, "model_id", limit=100)
     if model_id and not source:
         source = f"models:/{model_id}"
+    tags = wire.pairs(data, "tags")
     raw_run = data.get("run_id")
     rid = wire.run_id(raw_run) if raw_run else _run_of_source(source)
 
@@ -201,7 +340,9 @@ async def create_model_version(request: Request, caller: CallerDep) -> Response:
         v = registry.create_version(
             ctx, name, run_id=run_id, source=source, description=str(data.get("description") or "")
         )
-        return _version(v)
+        for key, value in tags:
+            catalog.set_version_tag(ctx, name, v.version, key, value)
+        return _versions(ctx, [v])[0]
 
     return ok({"model_version": await wire.call(caller, work, write=True)})
 
@@ -214,8 +355,16 @@ async def get_model_version(request: Request, caller: CallerDep) -> Response:
     params = wire.query(request)
     name = wire.text(params, "name", limit=200)
     version = wire.integer(wire.required(params, "version"), "version")
-    v = await wire.call(caller, lambda ctx: registry.get_version(ctx, name, version), write=False)
-    return ok({"model_version": _version(v)})
+
+    def work(ctx: Context) -> dict[str, Any]:
+        return _versions(ctx, [registry.get_version(ctx, name, version)])[0]
+
+    return ok({"model_version": await wire.call(caller, work, write=False)})
+
+
+def _name_and_version(data: dict[str, Any]) -> tuple[str, int]:
+    name = wire.text(data, "name", limit=200)
+    return name, wire.integer(wire.required(data, "version"), "version")
 
 
 @router.post(
@@ -223,12 +372,14 @@ async def get_model_version(request: Request, caller: CallerDep) -> Response:
     openapi_extra=doc.describe(body=doc.MlflowStageChange, reply=doc.MlflowVersionReply),
 )
 async def transition_stage(request: Request, caller: CallerDep) -> Response:
+    """MLflow's stage change through Loopwise's state machine and promotion checks: a
+    refused check answers 400 with what is missing. Production is reached through staging
+    when the version cannot go there directly; ``archive_existing_versions`` archives the
+    other versions in the target stage (production always replaces the one before)."""
     data = await wire.body(request)
-    name = wire.text(data, "name", limit=200)
-    version = wire.integer(wire.required(data, "version"), "version")
-    stage = FROM_MLFLOW.get(str(wire.required(data, "stage")).lower())
-    if stage is None:
-        raise InvalidInput(f"Invalid Model Version stage: {data.get('stage')!r}")
+    name, version = _name_and_version(data)
+    stage = FROM_MLFLOW[_mlflow_stage(wire.required(data, "stage")).lower()]
+    archive_others = data.get("archive_existing_versions") in (True, "true")
 
     def work(ctx: Context) -> dict[str, Any]:
         current = registry.get_version(ctx, name, version).stage
@@ -238,9 +389,92 @@ async def transition_stage(request: Request, caller: CallerDep) -> Response:
             and can_move(current, Stage.STAGING)
         ):
             registry.transition(ctx, name, version, Stage.STAGING, reason="via MLflow")
-        return _version(registry.transition(ctx, name, version, stage, reason="via MLflow"))
+        moved = registry.transition(ctx, name, version, stage, reason="via MLflow")
+        if archive_others and stage is Stage.STAGING:
+            for other in registry.list_versions(ctx, name):
+                if other.stage is stage and other.version != version:
+                    registry.transition(
+                        ctx, name, other.version, Stage.ARCHIVED, reason=f"replaced by v{version}"
+                    )
+        return _versions(ctx, [moved])[0]
 
     return ok({"model_version": await wire.call(caller, work, write=True)})
+
+
+@router.get(
+    f"{API}/model-versions/search",
+    operation_id="search_model_versions_get",
+    openapi_extra=doc.describe(query=doc.MlflowModelSearch, reply=doc.MlflowVersionPage),
+)
+@router.post(
+    f"{API}/model-versions/search",
+    operation_id="search_model_versions_post",
+    openapi_extra=doc.describe(body=doc.MlflowModelSearch, reply=doc.MlflowVersionPage),
+)
+async def search_model_versions(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request) if request.method == "POST" else wire.query(request)
+    filter_string = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)
+    order_by = _order_by(request, data)
+    limit = wire.integer(data["max_results"], "max_results") if data.get("max_results") else None
+
+    def work(ctx: Context) -> dict[str, Any]:
+        page = search.search_versions(ctx, filter_string, order_by, limit, data.get("page_token"))
+        payload: dict[str, Any] = {"model_versions": _versions(ctx, list(page.versions))}
+        if page.next_page_token:
+            payload["next_page_token"] = page.next_page_token
+        return payload
+
+    return ok(await wire.call(caller, work, write=False))
+
+
+@router.patch(
+    f"{API}/model-versions/update",
+    openapi_extra=doc.describe(body=doc.MlflowVersionUpdate, reply=doc.MlflowVersionReply),
+)
+async def update_model_version(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request)
+    name, version = _name_and_version(data)
+    description = wire.optional_text(data, "description") or ""
+
+    def work(ctx: Context) -> dict[str, Any]:
+        return _versions(ctx, [catalog.update_version(ctx, name, version, description)])[0]
+
+    return ok({"model_version": await wire.call(caller, work, write=True)})
+
+
+@router.delete(
+    f"{API}/model-versions/delete", openapi_extra=doc.describe(query=doc.MlflowVersionRef)
+)
+async def delete_model_version(request: Request, caller: CallerDep) -> Response:
+    name, version = _name_and_version(await _delete_body(request))
+    await wire.call(caller, lambda ctx: catalog.delete_version(ctx, name, version), write=True)
+    return ok()
+
+
+@router.post(
+    f"{API}/model-versions/set-tag", openapi_extra=doc.describe(body=doc.MlflowVersionTagSet)
+)
+async def set_model_version_tag(request: Request, caller: CallerDep) -> Response:
+    data = await wire.body(request)
+    name, version = _name_and_version(data)
+    key, value = wire.text(data, "key", limit=250), data.get("value")
+    await wire.call(
+        caller, lambda ctx: catalog.set_version_tag(ctx, name, version, key, value), write=True
+    )
+    return ok()
+
+
+@router.delete(
+    f"{API}/model-versions/delete-tag", openapi_extra=doc.describe(query=doc.MlflowVersionTagRef)
+)
+async def delete_model_version_tag(request: Request, caller: CallerDep) -> Response:
+    data = await _delete_body(request)
+    name, version = _name_and_version(data)
+    key = wire.text(data, "key", limit=250)
+    await wire.call(
+        caller, lambda ctx: catalog.delete_version_tag(ctx, name, version, key), write=True
+    )
+    return ok()
 
 
 @router.get(

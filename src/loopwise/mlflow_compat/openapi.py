@@ -324,7 +324,9 @@ class MlflowModelCreate(_Doc):
 
 
 class MlflowModelSearch(_Doc):
-    filter: str | None = Field(default=None, description="name = '...'")
+    filter: str | None = Field(
+        default=None, description="name LIKE 'a%' AND tags.k = 'v' (registry.search grammar)"
+    )
     max_results: Annotated[int, Field(ge=1)] | None = None
     page_token: str | None = None
     order_by: list[str] = []
@@ -362,6 +364,51 @@ class MlflowStageChange(_Doc):
     archive_existing_versions: bool = False
 
 
+class MlflowLatestVersions(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    stages: list[Stage] = Field(default=[], description="Every stage when empty.")
+
+
+class MlflowModelUpdate(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str | None = None
+
+
+class MlflowModelRename(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    new_name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MlflowModelTagSet(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    key: Annotated[str, Field(min_length=1, max_length=250)]
+    value: str = ""
+
+
+class MlflowModelTagRef(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    key: Annotated[str, Field(min_length=1, max_length=250)]
+
+
+class MlflowVersionUpdate(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    version: Annotated[str, Field(pattern=r"^[0-9]+$")]
+    description: str | None = None
+
+
+class MlflowVersionTagSet(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    version: Annotated[str, Field(pattern=r"^[0-9]+$")]
+    key: Annotated[str, Field(min_length=1, max_length=250)]
+    value: str = ""
+
+
+class MlflowVersionTagRef(_Doc):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    version: Annotated[str, Field(pattern=r"^[0-9]+$")]
+    key: Annotated[str, Field(min_length=1, max_length=250)]
+
+
 class MlflowLoggedModelCreate(_Doc):
     experiment_id: ExperimentId
     name: Annotated[str, Field(min_length=1, max_length=250)]
@@ -383,7 +430,9 @@ class MlflowLoggedModelTags(_Doc):
 
 class MlflowLoggedModelSearch(_Doc):
     experiment_ids: list[ExperimentId] = []
-    filter: str | None = Field(default=None, description="name = '...'")
+    filter: str | None = Field(
+        default=None, description="name LIKE 'a%' AND tags.k = 'v' (registry.search grammar)"
+    )
 
 
 # --- replies ---------------------------------------------------------------------------
@@ -457,6 +506,16 @@ class MlflowModelReply(BaseModel):
 
 class MlflowModelPage(BaseModel):
     registered_models: list[MlflowRegisteredModel]
+    next_page_token: str | None = None
+
+
+class MlflowVersionList(BaseModel):
+    model_versions: list[MlflowModelVersion]
+
+
+class MlflowVersionPage(BaseModel):
+    model_versions: list[MlflowModelVersion]
+    next_page_token: str | None = None
 
 
 class MlflowVersionReply(BaseModel):

@@ -11,6 +11,7 @@ SLICE = Slice(
     api=("loopwise.monitoring.api:router", "loopwise.monitoring.loop_api:router"),
     pages=("loopwise.monitoring.pages:router", "loopwise.monitoring.review_pages:router"),
     cli=("loopwise.monitoring.cli",),
+    hypothesis_panels=("loopwise.monitoring.panels:hypothesis_panel",),
     streamed=(("POST", r"/api/v1/projects/[^/]+/monitors/[^/]+/batches/?$"),),  # api.log_batch
     handlers=(
         ("loopwise.monitoring.models:AlertOpened", "loopwise.monitoring.webhooks:on_alert"),

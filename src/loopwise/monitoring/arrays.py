@@ -15,7 +15,7 @@ import numpy as np
 
 from loopwise.core.errors import InvalidInput
 from loopwise.monitoring.models import ColumnSpec
-from loopwise.numeric import sketch
+from loopwise.numeric import arrow, sketch
 from loopwise.numeric.drift import ColumnKind
 from loopwise.numeric.sketch import Profile
 
@@ -24,16 +24,9 @@ if TYPE_CHECKING:
 
 
 def floats(column: pa.Array | pa.ChunkedArray, name: str = "") -> np.ndarray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        if pa.types.is_boolean(column.type):
-            column = pc.cast(column, pa.int8())
-        out: np.ndarray = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise InvalidInput(f"column {name!r} is not numeric: {exc}") from exc
-    return out
+    """Numbers as float64, nulls as NaN (``numeric.arrow.floats``: zero-copy where it
+    can, and without pyarrow's ``to_numpy``, which imports pandas)."""
+    return arrow.floats(column, name)
 
 
 def texts(column: pa.Array | pa.ChunkedArray, name: str = "") -> np.ndarray:

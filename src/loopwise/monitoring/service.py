@@ -60,6 +60,7 @@ from loopwise.numeric.drift import ColumnKind
 from loopwise.planning.items import service as items
 from loopwise.projects import service as projects
 from loopwise.registry import service as registry
+from loopwise.registry.models import ModelVersion
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -599,3 +600,17 @@ def list_alerts(
     return to_alerts(
         ctx, list(ctx.session.scalars(query.order_by(AlertRow.opened_at.desc(), AlertRow.id)))
     )
+
+
+def retraining_of_runs(
+    ctx: Context, project_key: str, run_ids: Sequence[str]
+) -> tuple[list[ModelVersion], list[Alert]]:
+    """The model versions built from these runs, and the alerts of their monitors that
+    filed a retraining item (newest first): what a hypothesis's evidence led to in
+    production."""
+    versions = registry.versions_of_runs(ctx, run_ids)
+    ids = {v.id for v in versions}
+    if not ids:
+        return versions, []
+    alerts = [a for a in list_alerts(ctx, project_key) if a.model_version_id in ids and a.item_key]
+    return versions, alerts

@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 from datasketches import kll_doubles_sketch
-from scipy import special, stats
 
 from loopwise.core.errors import InvalidInput
 from loopwise.numeric.drift import (
@@ -355,6 +354,8 @@ def _psi_grad(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _jsd_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    from scipy import special  # here: importing SciPy costs ~70 MB, most checks need none
+
     m = (p + q) / 2
     return np.asarray((special.rel_entr(p, m) + special.rel_entr(q, m)) / 2)
 
@@ -394,6 +395,8 @@ def _binned(test: DriftTest, ref: ColumnProfile, cur: ColumnProfile) -> tuple[fl
 def ks_p_value(d: float, n1: int, n2: int) -> float:
     """Two-sided KS p-value as ``ks_2samp(method="asymp")`` computes it:
     ``kstwo.sf(D, round(n1 n2 / (n1 + n2)))``."""
+    from scipy import stats
+
     en = float(n1) * float(n2) / (float(n1) + float(n2))
     return float(stats.kstwo.sf(d, np.round(en)))
 

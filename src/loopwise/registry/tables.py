@@ -126,3 +126,27 @@ class EvaluationRow(Base):
     task: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class ModelTagRow(Base):
+    """A tag on a registered model (MLflow's ``set_registered_model_tag``)."""
+
+    __tablename__ = "registered_model_tags"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class VersionTagRow(Base):
+    """A tag on a model version (MLflow's ``set_model_version_tag``)."""
+
+    __tablename__ = "model_version_tags"
+
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")

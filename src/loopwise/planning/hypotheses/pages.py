@@ -170,6 +170,9 @@ def hypothesis_page(item_key: str, request: Request, caller: PageCaller) -> Resp
         project = projects.resolve_project(ctx, h.item.project_key)
         history = service.item_history(ctx, h.item.key)
         panel = board_pages.item_panel(ctx, h.item, project)
+        # What slices above planning show about it (models built from its runs and the
+        # retraining their monitors filed): get_hypothesis checked the access to it
+        panels = [p for hook in ctx.hooks.hypothesis_panels if (p := hook(ctx, h)) is not None]
     return render(
         request,
         "planning/hypothesis.html",
@@ -179,6 +182,7 @@ def hypothesis_page(item_key: str, request: Request, caller: PageCaller) -> Resp
             "project": project,
             "history": history,
             "run_names": {e.run_id: e.run_name for e in h.evidence},
+            "panels": panels,
             **panel,
         },
     )
