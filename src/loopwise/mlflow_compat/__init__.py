@@ -16,8 +16,13 @@ SLICE = Slice(
         "loopwise.mlflow_compat.api:router",
         "loopwise.mlflow_compat.models_api:router",
         "loopwise.mlflow_compat.logged_models_api:router",
+        "loopwise.mlflow_compat.server_api:router",
     ),
+    pages=("loopwise.mlflow_compat.pages:router",),
     cli=("loopwise.mlflow_compat.cli",),
+    handlers=(
+        ("loopwise.tracking.models:RunTagged", "loopwise.mlflow_compat.fields:on_run_tagged"),
+    ),
     error_shapes=("loopwise.mlflow_compat.errors:SHAPE",),
     app_hooks=("loopwise.mlflow_compat.openapi:install",),
     streamed=(("PUT", r"/api/2\.0/mlflow-artifacts/artifacts/"),),  # api.upload_artifact

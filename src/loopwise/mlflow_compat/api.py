@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from loopwise.core.errors import InvalidInput, NotFound, PermissionDenied, TooLa
 from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
+from loopwise.mlflow_compat import experiment_search, wire
 from loopwise.mlflow_compat import openapi as doc
-from loopwise.mlflow_compat import wire
 from loopwise.tracking import artifacts, experiments, inputs, logged_models, series, validation
 from loopwise.tracking import search as grammar
 from loopwise.tracking import service as tracking
@@ -103,12 +102,16 @@ async def search_experiments(request: Request, caller: CallerDep) -> Response:
     view = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}.get(
         str(data.get("view_type") or "ACTIVE_ONLY"), "active"
     )
-    name_like = _experiment_name_filter(str(data.get("filter") or ""))
-    found = await wire.call(
-        caller, lambda ctx: experiments.search(ctx, view=view, name_like=name_like), write=False
-    )
+    filter_text = wire.optional_text(data, "filter", limit=MAX_SEARCH_TEXT)
+    order = wire.strings(data, "order_by") if request.method == "POST" else _order_query(request)
     limit = wire.integer(data.get("max_results") or 1000, "max_results")
+    wire.check_max_results(limit, MAX_SEARCH)
     offset = grammar.decode_token(data.get("page_token"))
+
+    def work(ctx: Context) -> list[experiments.ExperimentInfo]:
+        return experiment_search.search(experiments.search(ctx, view=view), filter_text, order)
+
+    found = await wire.call(caller, work, write=False)
     page = found[offset : offset + limit]
     payload: dict[str, Any] = {"experiments": [wire.experiment(e) for e in page]}
     if offset + limit < len(found):
@@ -124,17 +127,9 @@ async def _ensure_default(caller: Caller) -> None:
             await wire.call(caller, experiments.default_experiment, write=True)
 
 
-_NAME_FILTER = re.compile(r"^\s*(?:attributes?\.)?name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*$", re.I)
-
-
-def _experiment_name_filter(text: str) -> str | None:
-    """search_experiments filters: ``name = 'x'`` or ``name LIKE 'x%'`` (SQL wildcards)."""
-    if not text.strip():
-        return None
-    m = _NAME_FILTER.match(text)
-    if m is None:
-        raise InvalidInput(f"unsupported experiment filter {text!r}: use name = '...' or LIKE")
-    return m.group(2)
+def _order_query(request: Request) -> list[str]:
+    """``order_by`` of a GET search: repeated in the query string."""
+    return [str(v) for v in request.query_params.getlist("order_by")]
 
 
 @router.post(f"{API}/experiments/delete", openapi_extra=doc.describe(body=doc.MlflowExperimentRef))

@@ -185,7 +185,11 @@ class MlflowExperimentRef(_Doc):
 class MlflowExperimentSearch(_Doc):
     max_results: Annotated[int, Field(ge=1)] = 1000
     page_token: str | None = None
-    filter: str | None = Field(default=None, description="name = '...' or name LIKE '...'")
+    filter: str | None = Field(
+        default=None,
+        description="clauses joined by AND on name, tags.<key>, experiment_id, "
+        "creation_time, last_update_time",
+    )
     view_type: ViewType = "ACTIVE_ONLY"
     order_by: list[str] = []
 
@@ -272,6 +276,14 @@ class MlflowHistoryQuery(_Either):
     metric_key: Annotated[str, Field(min_length=1, max_length=250)]
     max_results: Annotated[int, Field(ge=1, le=25_000)] = 25_000
     page_token: str | None = None
+
+
+class MlflowBulkIntervalQuery(_Doc):
+    run_ids: Annotated[list[RunId], Field(min_length=1, max_length=100)]
+    metric_key: Annotated[str, Field(min_length=1, max_length=250)]
+    start_step: int | None = Field(default=None, description="with end_step, inclusive")
+    end_step: int | None = None
+    max_results: Annotated[int, Field(ge=1, le=2500)] = 2500
 
 
 class MlflowDataset(_Doc):
@@ -469,6 +481,14 @@ class MlflowRunPage(BaseModel):
 class MlflowHistoryPage(BaseModel):
     metrics: list[MlflowMetric]
     next_page_token: str | None = None
+
+
+class MlflowMetricWithRunId(MlflowMetric):
+    run_id: str
+
+
+class MlflowBulkIntervalPage(BaseModel):
+    metrics: list[MlflowMetricWithRunId]
 
 
 class MlflowServerInfo(BaseModel):

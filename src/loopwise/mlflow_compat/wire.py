@@ -33,6 +33,19 @@ T = TypeVar("T")
 STATUS = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 USER_TAG = "mlflow.user"
 RUN_NAME_TAG = "mlflow.runName"
+GIT_TAG = "mlflow.source.git.commit"
+
+
+def shown_tags(tags: dict[str, str], name: str, git_commit: str | None) -> dict[str, str]:
+    """The run's tags as MLflow clients see them: ``mlflow.runName`` is the run's name and
+    ``mlflow.source.git.commit`` its git_commit, however those were set (the reverse of
+    ``fields.on_run_tagged``). The dict itself when nothing differs (search pages)."""
+    if tags.get(RUN_NAME_TAG) == name and (git_commit is None or GIT_TAG in tags):
+        return tags
+    shown = {**tags, RUN_NAME_TAG: name}
+    if git_commit is not None:
+        shown.setdefault(GIT_TAG, git_commit)
+    return dict(sorted(shown.items()))
 
 
 _TOO_DEEP = f"malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"
@@ -521,7 +534,8 @@ def run(
             inputs.setdefault("model_inputs", []).append({"model_id": model_id})
         else:
             outputs.setdefault("model_outputs", []).append({"model_id": model_id, "step": step})
-    return _run(run_info(run, number), points, run.params, run.tags, inputs, outputs)
+    tags = shown_tags(run.tags, run.name, run.git_commit)
+    return _run(run_info(run, number), points, run.params, tags, inputs, outputs)
 
 
 def runs(page: RunPage, numbers: Mapping[str, int]) -> list[dict[str, Any]]:
@@ -529,8 +543,8 @@ def runs(page: RunPage, numbers: Mapping[str, int]) -> list[dict[str, Any]]:
     ``numbers`` maps experiment ids to MLflow experiment numbers."""
     empty: dict[str, Any] = {}
     out = []
-    for run_id, _, experiment_id, name, status, start, end, _, stage in page.fields:
-        tags = page.tags.get(run_id, empty)
+    for run_id, _, experiment_id, name, status, start, end, commit, stage in page.fields:
+        tags = shown_tags(page.tags.get(run_id, empty), name, commit)
         info = _run_info(
             run_id,
             numbers[experiment_id],

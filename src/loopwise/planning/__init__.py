@@ -42,6 +42,7 @@ SLICE = Slice(
             "loopwise.planning.hypotheses.service:on_run_offered",
         ),
     ),
+    run_panels=("loopwise.planning.hypotheses.pages:run_panel",),
     done_rules=(("verdict_decided", "loopwise.planning.board.done:verdict_decided"),),
     periodic=(
         Periodic(

@@ -243,6 +243,7 @@ def run_page(
         run = service.get_run(ctx, run_id)
         project = projects.resolve_project(ctx, run.project_key)
         files = artifacts.list_artifacts(ctx, run.id, path)
+        author = service.run_author(ctx, run.id)
         keys = list(run.metrics)[:MAX_CHARTS]
         charts = [
             run_charts.bucket_chart(
@@ -261,6 +262,7 @@ def run_page(
             "nav": "projects",
             "run": run,
             "project": project,
+            "author": author,
             "files": files,
             "path": path.strip("/"),
             "parent": parent,

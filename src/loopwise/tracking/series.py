@@ -190,3 +190,42 @@ def _exact(ctx: Context, key: str, params: dict[str, object]) -> Chart:
     ).all()
     buckets = [Bucket(s, s, v, v, 1) for s, v, nan in rows if not nan]
     return Chart(key, len(rows), len(rows) - len(buckets), True, buckets)
+
+
+# --- sampled histories (MLflow's get-history-bulk-interval) --------------------------------
+
+
+def sample_indices(total: int, wanted: int) -> list[int]:
+    """Which of ``total`` ordered points a sample of at most ``wanted`` keeps: the first
+    point of each of ``wanted`` near-equal buckets (SQL's NTILE), the last bucket's first
+    point swapped for the series' last point so both ends survive. Every point when there
+    are no more than ``wanted``. Pure: MLflow's server samples the same way."""
+    if total <= 0 or wanted <= 0:
+        return []
+    if total <= wanted:
+        return list(range(total))
+    size, extra = divmod(total, wanted)
+    starts = [i * size + min(i, extra) for i in range(wanted)]
+    return [*starts[:-1], total - 1]
+
+
+_RANGE = (
+    "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_id = ? AND key = ? "
+    "AND step BETWEEN ? AND ? ORDER BY step, timestamp, id"
+)
+_STEP_LIMIT = 2**62
+
+
+def sampled(
+    ctx: Context,
+    run_id: str,
+    key: str,
+    wanted: int,
+    steps: tuple[int, int] | None = None,
+) -> list[tuple[int, int, float, bool]]:
+    """At most ``wanted`` (step, timestamp, value, is_nan) rows of the series, evenly
+    sampled in series order (``sample_indices``), within ``steps`` (inclusive) if given."""
+    tracking.run_project_id(ctx, run_id, Role.VIEWER)
+    lo, hi = steps if steps is not None else (-_STEP_LIMIT, _STEP_LIMIT)
+    rows = driver.fetch_all(ctx.session, _RANGE, (run_id, key, lo, hi))
+    return [rows[i] for i in sample_indices(len(rows), wanted)]

@@ -7,20 +7,22 @@ run's project: viewer to read, contributor to write.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.core.clock import to_millis
-from loopwise.core.context import Context
+from loopwise.core.context import Actor, Context
 from loopwise.core.errors import Conflict, InvalidInput, NotFound
 from loopwise.core.ids import new_id
+from loopwise.core.limits import MAX_NAME
 from loopwise.db import driver
 from loopwise.db.insert import insert_missing
 from loopwise.projects import service as projects
@@ -563,3 +565,71 @@ def any_run_tagged(ctx: Context, key: str, value: str) -> bool:
         select(TagRow.run_id).where(TagRow.key == key, TagRow.value == value).limit(1)
     )
     return found is not None
+
+
+def runs_tagged(ctx: Context, project_id: str, key: str) -> dict[str, str]:
+    """{run id: value} of the project's runs carrying tag ``key`` (for planning, which
+    links runs tagged with a hypothesis key once that hypothesis exists; the caller has
+    checked access to the project)."""
+    rows = ctx.session.execute(
+        select(TagRow.run_id, TagRow.value)
+        .join(RunRow, RunRow.id == TagRow.run_id)
+        .where(RunRow.project_id == project_id, TagRow.key == key)
+    )
+    return {run_id: value for run_id, value in rows}
+
+
+def set_git_commit(ctx: Context, run_id: str, commit: str) -> None:
+    """Record the run's source commit (hex, 4 to 64 characters; anything else is left
+    unrecorded: a tag that is not a commit id must not fail the call that set it)."""
+    commit = commit.strip()
+    if _COMMIT.fullmatch(commit):
+        _update_if_changed(ctx, run_id, RunRow.git_commit, commit)
+
+
+def sync_name(ctx: Context, run_id: str, name: str) -> None:
+    """Rename the run to ``name`` if it is a valid run name and differs (for tags that
+    carry the name, such as MLflow's: an invalid one is left as a tag only)."""
+    name = name.strip()
+    if 0 < len(name) <= MAX_NAME and "\x00" not in name:
+        _update_if_changed(ctx, run_id, RunRow.name, name)
+
+
+def _update_if_changed(ctx: Context, run_id: str, column: Any, value: str) -> None:
+    """One column of a run, in one statement that writes only when the value differs
+    (these run on every tag event that carries the field, e.g. each MLflow create_run)."""
+    _run_access(ctx, run_id, Role.CONTRIBUTOR)
+    ctx.session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, or_(column.is_(None), column != value))
+        .values({column: value})
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+_COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+def set_author(ctx: Context, run_id: str, username: str) -> bool:
+    """Make ``username`` the run's author when that user exists and may write to the
+    run's project (nobody can sign a run as an outsider). Whether it changed."""
+    try:  # most MLflow users are OS account names no Loopwise user has: one query
+        user = accounts.get_user(ctx.session, username.strip())
+    except NotFound:
+        return False
+    row = _run_row(ctx, run_id, Role.CONTRIBUTOR)
+    author = Actor(user_id=user.id, username=user.username, is_admin=user.is_admin)
+    role = accounts.role_in(ctx.session, author, row.project_id)
+    if role is None or not role.allows(Role.CONTRIBUTOR) or row.created_by == user.id:
+        return False
+    row.created_by = user.id
+    ctx.session.flush()
+    return True
+
+
+def run_author(ctx: Context, run_id: str) -> str | None:
+    """The username of whoever created (or, through ``set_author``, signed) the run."""
+    row = _run_row(ctx, run_id, Role.VIEWER)
+    if row.created_by is None:
+        return None
+    return accounts.usernames(ctx.session, {row.created_by}).get(row.created_by)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
+from loopwise.core.context import Context
 from loopwise.core.errors import Conflict, InvalidInput
 from loopwise.planning.board import pages as board_pages
 from loopwise.planning.hypotheses import service as hypotheses
@@ -18,10 +19,12 @@ from loopwise.planning.hypotheses.schemas import HypothesisCreate
 from loopwise.planning.items import service
 from loopwise.projects import service as projects
 from loopwise.projects.models import Comparator, Phase
+from loopwise.tracking.models import Run
 from loopwise.web.deps import Caller
 from loopwise.web.pages import (
     FormDep,
     PageCaller,
+    Panel,
     optional,
     pick,
     redirect,
@@ -183,3 +186,10 @@ def hypothesis_page(item_key: str, request: Request, caller: PageCaller) -> Resp
             **panel,
         },
     )
+
+
+def run_panel(ctx: Context, run: Run) -> Panel | None:
+    """The run's place in the plan on its page (declared in planning.SLICE): the
+    hypotheses it is evidence for, and tagged keys that are not linked, with why."""
+    links = hypotheses.plan_links(ctx, run.id, run.tags)
+    return Panel("planning/run_panel.html", {"links": links}) if links else None

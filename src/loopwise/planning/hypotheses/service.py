@@ -8,8 +8,10 @@ server's periodic sweep sees a time-box pass.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -17,7 +19,7 @@ from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
 from loopwise.audit import service as audit
 from loopwise.core.context import Context
-from loopwise.core.errors import InvalidInput, NotFound
+from loopwise.core.errors import InvalidInput, LoopwiseError, NotFound, PermissionDenied
 from loopwise.planning.hypotheses.models import Hypothesis, Verdict
 from loopwise.planning.hypotheses.schemas import HypothesisCreate
 from loopwise.planning.hypotheses.tables import HypothesisRow, HypothesisRunRow
@@ -153,6 +155,7 @@ def create_hypothesis(ctx: Context, project_key: str, data: HypothesisCreate) ->
     ctx.session.add(h)
     ctx.session.flush()
     _refresh(ctx, h)
+    _link_waiting_runs(ctx, item)
     return _to_model(ctx, item, h)
 
 
@@ -268,16 +271,96 @@ def on_run_evidence_changed(ctx: Context, event: RunEvidenceChanged) -> None:
 
 
 HYPOTHESIS_TAG = "loopwise.hypothesis"
+# Set by the server next to HYPOTHESIS_TAG: what became of each key ("linked: KEY" or
+# "unlinked: why"), so the run's tags and page say why a run is not in the plan.
+LINK_TAG = "loopwise.hypothesis.link"
+log = logging.getLogger(__name__)
+
+
+def tag_keys(value: str) -> list[str]:
+    """The hypothesis keys a ``loopwise.hypothesis`` tag names (comma-separated), upper
+    case as work item keys are, each once, in order."""
+    keys = (k.strip().upper() for k in value.split(","))
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def _unlinked_reason(ctx: Context, key: str, run_id: str, exc: LoopwiseError) -> str:
+    if isinstance(exc, NotFound) and "not a hypothesis" in exc.message:
+        return exc.message.replace(repr(key), key)  # "KEY is a task, not a hypothesis"
+    if isinstance(exc, NotFound):
+        return f"no such hypothesis {key}"
+    if isinstance(exc, InvalidInput):
+        return f"{key} belongs to another project"
+    return f"{key} cannot be linked: {exc.message}"
+
+
+def link_from_tag(ctx: Context, run_id: str, value: str) -> list[str]:
+    """Link the run to each hypothesis the tag names. A key that names no hypothesis (a
+    typo, a hypothesis not written yet) never fails the call: the run keeps its tag, the
+    reason goes to the log and to the run's LINK_TAG, and the link is made when the
+    hypothesis is created (``create_hypothesis``). Returns one outcome per key."""
+    outcomes: list[str] = []
+    for key in tag_keys(value):
+        try:
+            link_runs(ctx, key, [run_id])
+            outcomes.append(f"linked: {key}")
+        except (NotFound, InvalidInput, PermissionDenied) as exc:
+            reason = _unlinked_reason(ctx, key, run_id, exc)
+            log.warning("run %s is not linked to a hypothesis: %s", run_id, reason)
+            outcomes.append(f"unlinked: {reason}")
+    if not outcomes:
+        outcomes.append("unlinked: the tag names no hypothesis")
+    tracking.set_tags(ctx, run_id, {LINK_TAG: "; ".join(outcomes)})
+    return outcomes
 
 
 def on_run_tagged(ctx: Context, event: RunTagged) -> None:
     """Event handler: the tag ``loopwise.hypothesis=KEY[,KEY...]`` links the run to
-    those hypotheses (how MLflow-logged runs join the plan)."""
-    if event.key != HYPOTHESIS_TAG:
-        return
-    for key in (k.strip() for k in event.value.split(",")):
-        if key:
-            link_runs(ctx, key, [event.run_id])
+    those hypotheses (how MLflow-logged runs join the plan); unknown keys are recorded,
+    never refused (a typo must not stop a training run)."""
+    if event.key == HYPOTHESIS_TAG:
+        link_from_tag(ctx, event.run_id, event.value)
+
+
+def _link_waiting_runs(ctx: Context, item: WorkItemRow) -> None:
+    """Runs tagged with this hypothesis's key before it existed: link them now."""
+    for run_id, value in tracking.runs_tagged(ctx, item.project_id, HYPOTHESIS_TAG).items():
+        if item.key in tag_keys(value):
+            link_from_tag(ctx, run_id, value)
+
+
+@dataclass(frozen=True)
+class RunPlanLink:
+    """One line of a run's place in the plan: a hypothesis it is evidence for, or a key
+    its tag names that is not linked (and why)."""
+
+    key: str
+    title: str | None  # None: not linked
+    verdict: Verdict | None
+    reason: str = ""
+
+
+def plan_links(ctx: Context, run_id: str, tags: Mapping[str, str]) -> list[RunPlanLink]:
+    """The hypotheses a run is evidence for, then the keys of its ``loopwise.hypothesis``
+    tag that are not linked, with the reason recorded in its LINK_TAG. For the run page,
+    which has checked access to the run (links stay within its project)."""
+    rows = ctx.session.execute(
+        select(WorkItemRow.key, WorkItemRow.title, HypothesisRow.verdict)
+        .join(HypothesisRow, HypothesisRow.item_id == WorkItemRow.id)
+        .join(HypothesisRunRow, HypothesisRunRow.item_id == WorkItemRow.id)
+        .where(HypothesisRunRow.run_id == run_id)
+        .order_by(WorkItemRow.number)
+    )
+    out = [RunPlanLink(key, title, Verdict(verdict)) for key, title, verdict in rows]
+    linked = {link.key for link in out}
+    outcomes = (o.partition(": ") for o in tags.get(LINK_TAG, "").split("; "))
+    unlinked = [why for state, _, why in outcomes if state == "unlinked"]
+    for key in tag_keys(tags.get(HYPOTHESIS_TAG, "")):
+        if key not in linked:
+            missing = f"no such hypothesis {key}"
+            why = next((w for w in unlinked if w == missing or w.startswith(f"{key} ")), missing)
+            out.append(RunPlanLink(key, None, None, why))
+    return out
 
 
 def on_run_offered(ctx: Context, event: RunOffered) -> None:
