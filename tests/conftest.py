@@ -60,7 +60,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = getattr(item, "callspec", None)
         stores = {params.params[f] for f in STORE_FIXTURES if params and f in params.params}
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
-        postgres_here = folder not in SQLITE_ONLY_FOLDERS and "postgresql" in STORES
+        postgres_here = (
+            folder not in SQLITE_ONLY_FOLDERS
+            and item.get_closest_marker("sqlite_only") is None
+            and "postgresql" in STORES
+        )
         if ("postgresql" in stores and not postgres_here) or (
             "sqlite" in stores and "sqlite" not in STORES
         ):

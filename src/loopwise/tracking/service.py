@@ -245,9 +245,12 @@ def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> lis
     ]
 
 
-def create_run(ctx: Context, project_key: str, data: RunCreate) -> Run:
+def create_run(
+    ctx: Context, project_key: str, data: RunCreate, *, run_id: str | None = None
+) -> Run:
+    """A new run; ``run_id`` keeps an id given by another store (imports), else a new one."""
     experiment = get_or_create_experiment(ctx, project_key, data.experiment)
-    run_id = new_id("run")
+    run_id = run_id or new_id("run")
     row = RunRow(
         id=run_id,
         project_id=experiment.project_id,
@@ -545,6 +548,11 @@ def run_counts(ctx: Context, project_ids: Collection[str]) -> dict[str, int]:
         )
         counts.update({project_id: count for project_id, count in rows})
     return counts
+
+
+def run_exists(ctx: Context, run_id: str) -> bool:
+    """Whether a run with this id exists (whoever may see it: for imports)."""
+    return ctx.session.get(RunRow, run_id) is not None
 
 
 def any_run_tagged(ctx: Context, key: str, value: str) -> bool:
