@@ -246,29 +246,55 @@ def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> lis
 
 
 def create_run(
-    ctx: Context, project_key: str, data: RunCreate, *, run_id: str | None = None
+    ctx: Context,
+    project_key: str,
+    data: RunCreate,
+    *,
+    run_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Run:
-    """A new run; ``run_id`` keeps an id given by another store (imports), else a new one."""
-    experiment = get_or_create_experiment(ctx, project_key, data.experiment)
+    """A new run; ``run_id`` keeps an id given by another store (imports), else a new one;
+    ``tags`` are more tags, already checked by ``tracking.validation`` (the MLflow door).
+
+    The hot path of every MLflow ``start_run``: a fresh run has no rows yet, so its rows
+    are inserted without looking for existing ones, and the Run returned is built from
+    what was written (no read back)."""
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    experiment = ensure_experiment_row(ctx, project.id, data.experiment)
     run_id = run_id or new_id("run")
+    start = data.start_time or ctx.clock.now()
     row = RunRow(
         id=run_id,
-        project_id=experiment.project_id,
+        project_id=project.id,
         experiment_id=experiment.id,
         name=data.name or f"run-{run_id[4:12]}",
         status=RunStatus.RUNNING.value,
-        start_time=data.start_time or ctx.clock.now(),
+        start_time=start,
         end_time=None,
         git_commit=data.git_commit,
         created_by=ctx.actor.user_id,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    _write_params(ctx, row, data.params)
-    _write_tags(ctx, row, data.tags)
+    all_tags = {**data.tags, **(tags or {})}
+    _write_params(ctx, row, data.params, fresh=True)
+    _write_tags(ctx, row, all_tags, fresh=True)
     if data.hypotheses:  # planning links them in this transaction (or refuses the run)
         ctx.publish(RunOffered(row.id, tuple(data.hypotheses)))
-    return _assemble(ctx, [row])[0]
+    return Run(
+        id=run_id,
+        project_id=project.id,
+        project_key=project.key,
+        experiment_id=experiment.id,
+        experiment_name=experiment.name,
+        name=row.name,
+        status=RunStatus.RUNNING,
+        start_time=start,
+        end_time=None,
+        git_commit=data.git_commit,
+        params=dict(data.params),
+        tags=all_tags,
+    )
 
 
 def run_project_id(ctx: Context, run_id: str, needed: Role) -> str:
@@ -314,15 +340,22 @@ def runs_by_ids(ctx: Context, run_ids: Iterable[str]) -> list[Run]:
     return _assemble(ctx, rows, details=False)
 
 
-def _write_params(ctx: Context, row: RunRow, params: Mapping[str, str]) -> None:
+def _write_params(
+    ctx: Context, row: RunRow, params: Mapping[str, str], *, fresh: bool = False
+) -> None:
+    """``fresh``: the run was made in this transaction, so it has no params yet."""
     if not params:
         return
-    existing = dict(
-        ctx.session.execute(
-            select(ParamRow.key, ParamRow.value).where(
-                ParamRow.run_id == row.id, ParamRow.key.in_(list(params))
-            )
-        ).all()
+    existing = (
+        {}
+        if fresh
+        else dict(
+            ctx.session.execute(
+                select(ParamRow.key, ParamRow.value).where(
+                    ParamRow.run_id == row.id, ParamRow.key.in_(list(params))
+                )
+            ).all()
+        )
     )
     for key, value in params.items():
         if key in existing:
@@ -339,15 +372,20 @@ def log_params(ctx: Context, run_id: str, params: Mapping[str, str]) -> None:
     _write_params(ctx, _run_row(ctx, run_id, Role.CONTRIBUTOR), params)
 
 
-def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str]) -> None:
+def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str], *, fresh: bool = False) -> None:
+    """``fresh``: the run was made in this transaction, so it has no tags yet."""
     if not tags:
         return
-    existing = {
-        t.key: t
-        for t in ctx.session.scalars(
-            select(TagRow).where(TagRow.run_id == row.id, TagRow.key.in_(list(tags)))
-        )
-    }
+    existing = (
+        {}
+        if fresh
+        else {
+            t.key: t
+            for t in ctx.session.scalars(
+                select(TagRow).where(TagRow.run_id == row.id, TagRow.key.in_(list(tags)))
+            )
+        }
+    )
     for key, value in tags.items():
         if key in existing:
             existing[key].value = value
