@@ -206,7 +206,7 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
         )
         return wire.run(run, info.number)
 
-    return ok({"run": await wire.call(caller, work, write=True)})
+    return ok({"run": await wire.call(caller, work, write=True, grouped=True)})
 
 
 @router.get(
@@ -302,7 +302,7 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
         if found.metrics:
             tracking.log_tuples(ctx, found.run_id, found.metrics)
 
-    await wire.call(caller, work, write=True, inline=True)
+    await wire.call(caller, work, write=True, grouped=True)
     return ok()
 
 
