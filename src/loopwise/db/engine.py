@@ -293,11 +293,12 @@ class Database:
         return cast(T, self._outcome(job))
 
     def _lead_one_group(self) -> None:
-        with self._group_mutex:
-            batch, self._pending = self._pending, []
+        batch: list[_Job] = []
         failed: BaseException | None = None
         try:
             with self.session(write=True) as session:
+                with self._group_mutex:  # all that queued while the writer was busy
+                    batch, self._pending = self._pending, []
                 for job in batch:
                     savepoint = session.begin_nested()
                     try:
@@ -308,6 +309,9 @@ class Database:
                         job.error = exc
         except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the group holds
             failed = exc
+            if not batch:
+                with self._group_mutex:
+                    batch, self._pending = self._pending, []
         for job in batch:
             if failed is not None and job.error is None:
                 job.error = failed
