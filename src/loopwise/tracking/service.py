@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
@@ -277,7 +277,7 @@ def create_run(
     ctx.session.add(row)
     ctx.session.flush()
     all_tags = {**data.tags, **(tags or {})}
-    _write_params(ctx, row, data.params, fresh=True)
+    _write_params(ctx, run_id, data.params, fresh=True)
     _write_tags(ctx, row, all_tags, fresh=True)
     if data.hypotheses:  # planning links them in this transaction (or refuses the run)
         ctx.publish(RunOffered(row.id, tuple(data.hypotheses)))
@@ -341,9 +341,10 @@ def runs_by_ids(ctx: Context, run_ids: Iterable[str]) -> list[Run]:
 
 
 def _write_params(
-    ctx: Context, row: RunRow, params: Mapping[str, str], *, fresh: bool = False
+    ctx: Context, run_id: str, params: Mapping[str, str], *, fresh: bool = False
 ) -> None:
-    """``fresh``: the run was made in this transaction, so it has no params yet."""
+    """``fresh``: the run was made in this transaction, so it has no params yet. Params
+    are immutable: an existing key with another value is a Conflict."""
     if not params:
         return
     existing = (
@@ -352,11 +353,12 @@ def _write_params(
         else dict(
             ctx.session.execute(
                 select(ParamRow.key, ParamRow.value).where(
-                    ParamRow.run_id == row.id, ParamRow.key.in_(list(params))
+                    ParamRow.run_id == run_id, ParamRow.key.in_(list(params))
                 )
             ).all()
         )
     )
+    new = []
     for key, value in params.items():
         if key in existing:
             if existing[key] != value:
@@ -364,12 +366,14 @@ def _write_params(
                     f"param {key!r} is already {existing[key]!r} on this run; params are immutable"
                 )
             continue
-        ctx.session.add(ParamRow(run_id=row.id, key=key, value=value))
-    ctx.session.flush()
+        new.append({"run_id": run_id, "key": key, "value": value})
+    if new:  # one executemany, no ORM objects: params are never read back in this request
+        ctx.session.execute(insert(ParamRow), new)
 
 
 def log_params(ctx: Context, run_id: str, params: Mapping[str, str]) -> None:
-    _write_params(ctx, _run_row(ctx, run_id, Role.CONTRIBUTOR), params)
+    _run_access(ctx, run_id, Role.CONTRIBUTOR)  # the role check, with no ORM object
+    _write_params(ctx, run_id, params)
 
 
 def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str], *, fresh: bool = False) -> None:
