@@ -345,7 +345,9 @@ def workload_search(s: Server, runs: int, writers: int, have: int) -> int:
             (s.url, exp_id, have + w * per, min(per, runs - have - w * per)) for w in range(writers)
         ]
         with ProcessPoolExecutor(writers) as pool:
+            t = time.perf_counter()
             list(pool.map(_populate, [j for j in jobs if j[3] > 0]))
+            s.results[f"create_{runs}_runs_s"] = missing / (time.perf_counter() - t)
     times = []
     for _ in range(5):
         t = time.perf_counter()
@@ -500,6 +502,7 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
     other, into a copy of its database taken before the rounds."""
     raw = _raw_db() if any(s.name == "loopwise" for s in chosen) else None
     batch_ms: list[float] = []
+    create_ms: list[float] = []
     raw_ms: list[float] = []
     multi_ms: list[float] = []
     for s in chosen:
@@ -544,6 +547,16 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
             search_exp[replay.name] = "1"
         per_call: dict[str, list[float]] = {s.name: [] for s in turns}
         search: dict[str, list[float]] = {s.name: [] for s in turns}
+        creating: dict[str, list[float]] = {s.name: [] for s in turns if s.name != CLIENT_ALONE}
+        create_exp = {
+            name: _client(next(s.url for s in turns if s.name == name)).create_experiment(
+                f"create-{time.time_ns()}"
+            )
+            for name in creating
+        }
+        pool = ProcessPoolExecutor(8)
+        list(pool.map(_populate, [(turns[0].url, create_exp[turns[0].name], -1, 1)] * 8))
+        created = 0
         step = 0
         for r in range(rounds):
             for s in turns if r % 2 == 0 else turns[::-1]:
@@ -553,6 +566,19 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
                     step += 1
                     c.log_metric(runs[s.name], "probe", float(i), step=step)
                 per_call[s.name].append((time.perf_counter() - t) / calls)
+                if s.name in creating:  # create_run + log_batch(5 params, 5 metrics), 8 procs
+                    jobs = [(s.url, create_exp[s.name], created + w * 50, 50) for w in range(8)]
+                    created += 400
+                    t = time.perf_counter()
+                    list(pool.map(_populate, jobs))
+                    creating[s.name].append(400 / (time.perf_counter() - t))
+                    if s.name == "loopwise":
+                        for _ in range(50):
+                            r = http.post(
+                                f"{s.url}/api/2.0/mlflow/runs/create",
+                                json={"experiment_id": create_exp[s.name], "start_time": 1},
+                            )
+                            create_ms.append(float(r.headers["server-timing"].split("dur=")[1]))
                 if s.name in search_exp:
                     t = time.perf_counter()
                     found = c.search_runs(
@@ -582,6 +608,8 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
                         multi_ms.append(_raw_batch(raw[0], rows, multi=True) * 1000)
     finally:
         http.close()
+        if "pool" in locals():
+            pool.shutdown()
         if raw is not None:
             raw[0].close()
         for s in turns:
@@ -590,9 +618,12 @@ def interleaved(chosen: list[Server], rounds: int, calls: int = 250) -> dict[str
         name: {
             "log_metric_ms": statistics.median(per_call[name]) * 1000,
             **({"search_ms": statistics.median(search[name]) * 1000} if search[name] else {}),
+            **({"create_runs_s": statistics.median(creating[name])} if creating.get(name) else {}),
         }
         for name in per_call
     }
+    if create_ms:
+        found["loopwise"]["server_create_run_ms"] = statistics.median(create_ms)
     if batch_ms:
         found["loopwise"]["server_batch_ms"] = statistics.median(batch_ms)
         found["loopwise"]["raw_batch_ms"] = statistics.median(raw_ms)
@@ -612,6 +643,17 @@ def print_interleaved(found: dict[str, dict[str, float]], rounds: int) -> None:
         print(
             f"{label:34}{cells}   {ratio(mlflow, lw.get(key))} / {ratio(fml, lw.get(key))} faster"
         )
+    lw_rate, fml_rate = lw.get("create_runs_s"), found.get("fasttrackml", {}).get("create_runs_s")
+    if lw_rate:
+        cells = "".join(
+            f"{found[n]['create_runs_s']:>14,.1f}" if "create_runs_s" in found[n] else f"{'-':>14}"
+            for n in found
+        )
+        print(
+            f"{'create_run+log_batch, 8 procs (runs/s)':34}{cells}   - / {ratio(lw_rate, fml_rate)}"
+        )
+    if "server_create_run_ms" in lw:
+        print(f"loopwise server-side per create_run: {lw['server_create_run_ms']:.2f} ms")
     alone = found.get(CLIENT_ALONE, {})
     for key, label in (("log_metric_ms", "per-call log_metric"), ("search_ms", "search")):
         if key not in alone:
@@ -730,7 +772,14 @@ def main() -> None:
         ("log_metric (pts/s)", "log_metric_pts_s"),
         ("8 writers (pts/s)", "concurrent_pts_s"),
         ("history via mlflow client (s)", "history_s"),
-    ] + [(f"search {n} runs (s)", f"search_{n}_s") for n in sizes["runs"]]
+    ] + [
+        row
+        for n in sizes["runs"]
+        for row in (
+            (f"create {n} runs (runs/s)", f"create_{n}_runs_s"),
+            (f"search {n} runs (s)", f"search_{n}_s"),
+        )
+    ]
     names = [s.name for s in chosen]
     print()
     print(f"{'':34}" + "".join(f"{n:>14}" for n in names) + "   loopwise vs mlflow / vs fml")
@@ -742,7 +791,7 @@ def main() -> None:
             else f"{'-':>14}"
             for n in names
         )
-        lower_better = not key.endswith("pts_s")
+        lower_better = not key.endswith(("pts_s", "runs_s"))
         if lower_better:
             word = "smaller" if key == "rss_mib" else "faster"
             vs = f"{ratio(by.get('mlflow', {}).get(key), lw.get(key))} / {ratio(by.get('fasttrackml', {}).get(key), lw.get(key))} {word}"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from loopwise.mlflow_compat.importer import SOURCE_TAG, import_store
+from loopwise.core.errors import InvalidInput
+from loopwise.mlflow_compat.importer import (
+    RUN_ID_TAG,
+    SOURCE_TAG,
+    Route,
+    import_store,
+    route,
+)
+from loopwise.projects.schemas import ProjectCreate
+from loopwise.projects.service import create_project
 from loopwise.tracking import service as tracking
 from mlflow import MlflowClient
 
@@ -97,3 +108,108 @@ def test_import_command_reports_and_is_idempotent(
     assert json.loads(again.stdout)["skipped"] == 3
     missing = CliRunner().invoke(cli_app, [*argv, "import", "mlflow", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "neither a folder" in missing.output
+
+
+# --- steering: where each experiment goes, and the kept run ids ------------------------
+
+
+def _where(found: Route) -> tuple[str | None, str]:
+    return found.project, found.name
+
+
+def test_route_rules_in_order() -> None:
+    have = {"AUDIT1", "CHURN"}.__contains__
+    none: dict[str, str] = {}
+    # mapping file first (exact name, then '*'), then --project, then the name rule
+    mapping = {"AUDIT3/x": "churn", "scratch": "CHURN/kept", "*": "AUDIT1"}
+    assert _where(route("AUDIT3/x", mapping=mapping, project="AUDIT1", exists=have)) == (
+        "CHURN",
+        "AUDIT3/x",
+    )
+    assert _where(route("scratch", mapping=mapping, project=None, exists=have)) == ("CHURN", "kept")
+    assert _where(route("other", mapping=mapping, project="CHURN", exists=have)) == (
+        "AUDIT1",
+        "other",
+    )
+    assert _where(route("AUDIT1/a", mapping=none, project="audit1", exists=have)) == ("AUDIT1", "a")
+    assert _where(route("CHURN/a", mapping=none, project="AUDIT1", exists=have)) == (
+        "AUDIT1",
+        "CHURN/a",
+    )
+    assert _where(route("CHURN/b", mapping=none, project=None, exists=have)) == ("CHURN", "b")
+    assert _where(route("churn", mapping=none, project=None, exists=have)) == ("CHURN", "Default")
+    assert _where(route("baseline", mapping=none, project=None, exists=have)) == (
+        "MLFLOW",
+        "baseline",
+    )
+    # never silently: an unknown KEY/ prefix or a missing target project places nothing
+    lost = route("AUDIT3/x", mapping=none, project=None, exists=have)
+    assert lost.project is None and "no project 'AUDIT3'" in lost.why
+    missing = route("baseline", mapping=none, project="NOPE", exists=have)
+    assert missing.project is None and "NOPE" in missing.why
+
+
+@pytest.mark.sqlite_only  # routing and ids are decided above the store
+def test_import_refuses_unplaced_then_steers_and_keeps_run_ids(
+    app: FastAPI, api: TestClient, tmp_path: Path
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("AUDIT3/x")
+    original = client.create_run(exp, run_name="nb").info.run_id
+    client.log_param(original, "C", "1")
+    client.set_terminated(original)
+    state = app.state.loopwise
+    actor = state.ensure_local_actor()
+
+    def context():  # type: ignore[no-untyped-def]
+        return state.context(actor, write=True)
+
+    with pytest.raises(InvalidInput, match="AUDIT3/x") as refused:
+        import_store(context, uri)
+    assert "no project 'AUDIT3'" in refused.value.message
+    with state.context(actor, write=False) as ctx:
+        assert not tracking.run_exists(ctx, f"run_{original}")  # nothing written
+    with state.context(actor, write=True) as ctx:
+        create_project(ctx, ProjectCreate(key="TEAM", name="Team"))
+    report = import_store(context, uri, project="TEAM")
+    assert report.runs == 1 and report.routes[0]["project"] == "TEAM"
+    with state.context(actor, write=False) as ctx:
+        (run,) = tracking.list_runs(ctx, "TEAM", experiment="AUDIT3/x")
+        assert run.id == f"run_{original}" and run.tags[RUN_ID_TAG] == original
+    # a notebook's link by the MLflow run id resolves against Loopwise
+    got = api.get("/api/2.0/mlflow/runs/get", params={"run_id": original})
+    assert got.status_code == 200 and got.json()["run"]["info"]["run_id"] == original
+    # the same store under another spelling of its URI is still the same runs
+    again = import_store(context, f"sqlite:///{tmp_path}/./mlflow.db", project="TEAM")
+    assert again.runs == 0 and again.skipped == 1
+
+
+@pytest.mark.sqlite_only  # a door test: the CLI's options and printout
+def test_import_command_dry_run_and_mapping_file(tmp_path: Path, database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from loopwise.cli import app as cli_app
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    client.create_run(client.create_experiment("AUDIT3/x"))
+    client.create_run(client.create_experiment("scratch"))
+    argv = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    runner = CliRunner()
+    dry = runner.invoke(cli_app, [*argv, "import", "mlflow", uri, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "'AUDIT3/x' -> NOT IMPORTED" in dry.output
+    assert "'scratch' -> MLFLOW / scratch (1 runs" in dry.output
+    refused = runner.invoke(cli_app, [*argv, "import", "mlflow", uri])
+    assert refused.exit_code == 2 and "no target project" in refused.output
+    assert "Traceback" not in refused.output
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"AUDIT3/x": "MLFLOW/audit3-x"}))
+    done = runner.invoke(cli_app, [*argv, "import", "mlflow", uri, "--map", str(mapping)])
+    assert done.exit_code == 0, done.output
+    assert "'AUDIT3/x' -> MLFLOW / audit3-x (1 runs; mapping file)" in done.output
+    assert "imported 2 runs" in done.output
+    mapping.write_text("[1]")
+    bad = runner.invoke(cli_app, [*argv, "import", "mlflow", uri, "--map", str(mapping)])
+    assert bad.exit_code == 2 and "must be a JSON object" in bad.output

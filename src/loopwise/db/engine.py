@@ -17,10 +17,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -178,6 +179,20 @@ def make_engine(
     )
 
 
+T = TypeVar("T")
+
+
+@dataclass
+class _Job:
+    """One write waiting for a group commit (``Database.grouped``)."""
+
+    fn: Callable[[Session], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to lead the next group rather than with its result
+    result: Any = None
+    error: BaseException | None = None
+
+
 class Database:
     """Owns the engine; hands out read or write sessions, each one transaction."""
 
@@ -193,6 +208,9 @@ class Database:
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._nowait_engine = self._write_engine.execution_options(**{_NOWAIT_OPTION: True})
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._group_mutex = threading.Lock()
+        self._pending: list[_Job] = []
+        self._leading = False
 
     @contextmanager
     def session(self, *, write: bool) -> Iterator[Session]:
@@ -249,6 +267,67 @@ class Database:
                 yield session
         finally:
             lock.release()
+
+    def grouped(self, fn: Callable[[Session], T]) -> T:
+        """Run a small write in a group commit: the writes waiting for SQLite's writer at
+        the same moment share one transaction, each inside its own SAVEPOINT (a failing
+        write rolls back alone and raises to its caller), and one COMMIT, so one fsync
+        serves them all. Returns, or raises, only after that COMMIT: an answered write is
+        as durable as with ``session(write=True)``; a failed COMMIT fails every write of
+        the group. Blocking (call it from a worker thread). PostgreSQL: a plain write
+        session."""
+        if self._write_lock is None:
+            with self.session(write=True) as session:
+                return fn(session)
+        job = _Job(fn)
+        with self._group_mutex:
+            self._pending.append(job)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            job.done.wait()
+            if not job.lead:
+                return cast(T, self._outcome(job))
+            job.done.clear()
+        self._lead_one_group()
+        return cast(T, self._outcome(job))
+
+    def _lead_one_group(self) -> None:
+        batch: list[_Job] = []
+        failed: BaseException | None = None
+        try:
+            with self.session(write=True) as session:
+                with self._group_mutex:  # all that queued while the writer was busy
+                    batch, self._pending = self._pending, []
+                for job in batch:
+                    savepoint = session.begin_nested()
+                    try:
+                        job.result = job.fn(session)
+                        savepoint.commit()
+                    except Exception as exc:  # this write alone is undone
+                        savepoint.rollback()
+                        job.error = exc
+        except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the group holds
+            failed = exc
+            if not batch:
+                with self._group_mutex:
+                    batch, self._pending = self._pending, []
+        for job in batch:
+            if failed is not None and job.error is None:
+                job.error = failed
+            job.done.set()
+        with self._group_mutex:  # hand the lead to the first write that came meanwhile
+            if self._pending:
+                self._pending[0].lead = True
+                self._pending[0].done.set()
+            else:
+                self._leading = False
+
+    @staticmethod
+    def _outcome(job: _Job) -> Any:
+        if job.error is not None:
+            raise job.error
+        return job.result
 
     def dispose(self) -> None:
         self.engine.dispose()

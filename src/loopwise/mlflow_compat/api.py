@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from loopwise.accounts.models import Role
 from loopwise.core.context import Context
 from loopwise.core.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
+from loopwise.core.ids import new_id
 from loopwise.core.limits import MAX_SEARCH_TEXT
 from loopwise.data import service as datasets
 from loopwise.data.models import DatasetRole
@@ -212,6 +213,9 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
         name = validation.value(validation.RUN_NAME, name, "run_name")
     start = wire.from_millis(data["start_time"], "start_time") if data.get("start_time") else None
 
+    run_id = new_id("run")
+    tags[wire.RUN_NAME_TAG] = name = name or f"run-{run_id[4:12]}"
+
     def work(ctx: Context) -> dict[str, Any]:
         info = experiments.by_number(ctx, number, Role.CONTRIBUTOR)
         if info.lifecycle_stage != "active":
@@ -219,13 +223,13 @@ async def create_run(request: Request, caller: CallerDep) -> Response:
         run = tracking.create_run(
             ctx,
             info.project_key,
-            RunCreate(experiment=info.name, name=name, start_time=start, tags={}),
+            RunCreate(experiment=info.name, name=name, start_time=start),
+            run_id=run_id,
+            tags=tags,  # written after the run row: tag events see the run
         )
-        tags[wire.RUN_NAME_TAG] = run.name
-        tracking.set_tags(ctx, run.id, tags)  # after creation: tag events see the run
-        return _run_payload(ctx, run.id)
+        return wire.run(run, info.number)
 
-    return ok({"run": await wire.call(caller, work, write=True)})
+    return ok({"run": await wire.call(caller, work, write=True, grouped=True)})
 
 
 @router.get(
@@ -325,7 +329,7 @@ async def log_batch(request: Request, caller: CallerDep) -> Response:
         if found.model_metrics:
             logged_models.log_metrics(ctx, found.run_id, found.model_metrics)
 
-    await wire.call(caller, work, write=True, inline=True)
+    await wire.call(caller, work, write=True, grouped=True)
     return ok()
 
 

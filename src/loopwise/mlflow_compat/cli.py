@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from loopwise.mlflow_compat.importer import import_store
+from loopwise.mlflow_compat.importer import load_mapping, prepare, run_plan
 
 if TYPE_CHECKING:
     from loopwise.console import CliEnv
@@ -26,11 +28,39 @@ def import_mlflow(
     source: Annotated[
         str, typer.Argument(help="An mlruns folder, sqlite:///mlflow.db, or a server URL.")
     ],
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="Put every experiment into this project (KEY)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            help='A JSON file {"experiment": "KEY" or "KEY/name", "*": "KEY"}; '
+            "wins over --project.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only print where each experiment would go.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Copy experiments, runs, params, metric histories, tags and artifacts from an MLflow
-    store. Running it again imports nothing twice."""
+    store. Prints where each experiment goes (--project, --map, else KEY/name -> project
+    KEY, other names -> MLFLOW) and refuses, before writing, an experiment it cannot place.
+    Runs keep their MLflow run ids; running it again imports nothing twice."""
     env: CliEnv = ctx.obj
+    prepared = prepare(
+        env.write, source, project=project, mapping=load_mapping(mapping) if mapping else None
+    )
+    if as_json and dry_run:
+        typer.echo(json.dumps([asdict(r) for r in prepared.routes], indent=2))
+        return
+    if not as_json:
+        for r in prepared.routes:
+            env.console.print(r.line(), markup=False, highlight=False)
+    if dry_run:
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -44,7 +74,7 @@ def import_mlflow(
         def progress(done: int, total: int, experiment: str) -> None:
             bar.update(task, completed=done, total=total, description=f"importing {experiment}")
 
-        report = import_store(env.write, source, progress=progress)
+        report = run_plan(env.write, prepared, progress=progress)
     if as_json:
         typer.echo(json.dumps(report.__dict__, indent=2))
         return

@@ -208,6 +208,23 @@ def create(
     return _info(ctx, row)
 
 
+def ensure_in(
+    ctx: Context, project_key: str, name: str, tags: dict[str, str] | None = None
+) -> ExperimentInfo:
+    """The experiment ``name`` of project ``project_key``, made when missing (with
+    ``tags``); the MLFLOW project is made on first use. For imports, which route
+    experiments themselves instead of by the MLflow name rule."""
+    if project_key.upper() == MLFLOW_PROJECT:
+        _mlflow_project(ctx)
+    experiment = tracking.get_or_create_experiment(ctx, project_key, name)
+    row = ctx.session.get(ExperimentRow, experiment.id)
+    assert row is not None
+    if tags and not row.tags:
+        row.tags = dict(tags)
+        ctx.session.flush()
+    return _info(ctx, row)
+
+
 def _row(ctx: Context, number: int, needed: Role) -> ExperimentRow:
     info = by_number(ctx, number, needed)
     row = ctx.session.get(ExperimentRow, info.id)

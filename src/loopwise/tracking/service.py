@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from loopwise.accounts import service as accounts
 from loopwise.accounts.models import Role
@@ -247,27 +247,56 @@ def _assemble(ctx: Context, rows: Sequence[Any], *, details: bool = True) -> lis
     ]
 
 
-def create_run(ctx: Context, project_key: str, data: RunCreate) -> Run:
-    experiment = get_or_create_experiment(ctx, project_key, data.experiment)
-    run_id = new_id("run")
+def create_run(
+    ctx: Context,
+    project_key: str,
+    data: RunCreate,
+    *,
+    run_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Run:
+    """A new run; ``run_id`` keeps an id given by another store (imports), else a new one;
+    ``tags`` are more tags, already checked by ``tracking.validation`` (the MLflow door).
+
+    The hot path of every MLflow ``start_run``: a fresh run has no rows yet, so its rows
+    are inserted without looking for existing ones, and the Run returned is built from
+    what was written (no read back)."""
+    project = projects.resolve_project(ctx, project_key, Role.CONTRIBUTOR)
+    experiment = ensure_experiment_row(ctx, project.id, data.experiment)
+    run_id = run_id or new_id("run")
+    start = data.start_time or ctx.clock.now()
     row = RunRow(
         id=run_id,
-        project_id=experiment.project_id,
+        project_id=project.id,
         experiment_id=experiment.id,
         name=data.name or f"run-{run_id[4:12]}",
         status=RunStatus.RUNNING.value,
-        start_time=data.start_time or ctx.clock.now(),
+        start_time=start,
         end_time=None,
         git_commit=data.git_commit,
         created_by=ctx.actor.user_id,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    _write_params(ctx, row, data.params)
-    _write_tags(ctx, row, data.tags)
+    all_tags = {**data.tags, **(tags or {})}
+    _write_params(ctx, run_id, data.params, fresh=True)
+    _write_tags(ctx, row, all_tags, fresh=True)
     if data.hypotheses:  # planning links them in this transaction (or refuses the run)
         ctx.publish(RunOffered(row.id, tuple(data.hypotheses)))
-    return _assemble(ctx, [row])[0]
+    return Run(
+        id=run_id,
+        project_id=project.id,
+        project_key=project.key,
+        experiment_id=experiment.id,
+        experiment_name=experiment.name,
+        name=row.name,
+        status=RunStatus.RUNNING,
+        start_time=start,
+        end_time=None,
+        git_commit=data.git_commit,
+        params=dict(data.params),
+        tags=all_tags,
+    )
 
 
 def run_project_id(ctx: Context, run_id: str, needed: Role) -> str:
@@ -313,16 +342,25 @@ def runs_by_ids(ctx: Context, run_ids: Iterable[str]) -> list[Run]:
     return _assemble(ctx, rows, details=False)
 
 
-def _write_params(ctx: Context, row: RunRow, params: Mapping[str, str]) -> None:
+def _write_params(
+    ctx: Context, run_id: str, params: Mapping[str, str], *, fresh: bool = False
+) -> None:
+    """``fresh``: the run was made in this transaction, so it has no params yet. Params
+    are immutable: an existing key with another value is a Conflict."""
     if not params:
         return
-    existing = dict(
-        ctx.session.execute(
-            select(ParamRow.key, ParamRow.value).where(
-                ParamRow.run_id == row.id, ParamRow.key.in_(list(params))
-            )
-        ).all()
+    existing = (
+        {}
+        if fresh
+        else dict(
+            ctx.session.execute(
+                select(ParamRow.key, ParamRow.value).where(
+                    ParamRow.run_id == run_id, ParamRow.key.in_(list(params))
+                )
+            ).all()
+        )
     )
+    new = []
     for key, value in params.items():
         if key in existing:
             if existing[key] != value:
@@ -330,23 +368,30 @@ def _write_params(ctx: Context, row: RunRow, params: Mapping[str, str]) -> None:
                     f"param {key!r} is already {existing[key]!r} on this run; params are immutable"
                 )
             continue
-        ctx.session.add(ParamRow(run_id=row.id, key=key, value=value))
-    ctx.session.flush()
+        new.append({"run_id": run_id, "key": key, "value": value})
+    if new:  # one executemany, no ORM objects: params are never read back in this request
+        ctx.session.execute(insert(ParamRow), new)
 
 
 def log_params(ctx: Context, run_id: str, params: Mapping[str, str]) -> None:
-    _write_params(ctx, _run_row(ctx, run_id, Role.CONTRIBUTOR), params)
+    _run_access(ctx, run_id, Role.CONTRIBUTOR)  # the role check, with no ORM object
+    _write_params(ctx, run_id, params)
 
 
-def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str]) -> None:
+def _write_tags(ctx: Context, row: RunRow, tags: Mapping[str, str], *, fresh: bool = False) -> None:
+    """``fresh``: the run was made in this transaction, so it has no tags yet."""
     if not tags:
         return
-    existing = {
-        t.key: t
-        for t in ctx.session.scalars(
-            select(TagRow).where(TagRow.run_id == row.id, TagRow.key.in_(list(tags)))
-        )
-    }
+    existing = (
+        {}
+        if fresh
+        else {
+            t.key: t
+            for t in ctx.session.scalars(
+                select(TagRow).where(TagRow.run_id == row.id, TagRow.key.in_(list(tags)))
+            )
+        }
+    )
     for key, value in tags.items():
         if key in existing:
             existing[key].value = value
@@ -556,6 +601,11 @@ def run_counts(ctx: Context, project_ids: Collection[str]) -> dict[str, int]:
         )
         counts.update({project_id: count for project_id, count in rows})
     return counts
+
+
+def run_exists(ctx: Context, run_id: str) -> bool:
+    """Whether a run with this id exists (whoever may see it: for imports)."""
+    return ctx.session.get(RunRow, run_id) is not None
 
 
 def any_run_tagged(ctx: Context, key: str, value: str) -> bool:

@@ -62,6 +62,11 @@ class AppState:
                 return False, None
             return True, fn(self._context_for(session, actor))
 
+    def run_grouped(self, actor: Actor, fn: Callable[[Context], T]) -> T:
+        """Run a small write use case in a group commit (``Database.grouped``): writes
+        arriving together share one COMMIT; blocking, so call it from a worker thread."""
+        return self.db.grouped(lambda session: fn(self._context_for(session, actor)))
+
     @property
     def local_actor(self) -> Actor | None:
         return self.identity.local
