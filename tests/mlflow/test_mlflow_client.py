@@ -1,4 +1,8 @@
-"""Unmodified MLflow client code logs to Loopwise (mlflow 3.17.2, live server)."""
+"""Unmodified MLflow client code logs to Loopwise (mlflow 3.17.2, live server).
+
+SQLite only: what the client proves is the door's translation; the stores behind it are
+tested on both in tests/tracking and tests/registry, the door's store-facing writes in
+test_mlflow_rest.py and test_mlflow_concurrency.py."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from loopwise import Client
 from loopwise.core.clock import FrozenClock
 from mlflow import MlflowClient
 
-pytestmark = pytest.mark.filterwarnings("ignore")
+pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.sqlite_only]
 
 
 def test_tracking_workflow(tracking_uri: str) -> None:
