@@ -321,7 +321,16 @@ class LiveServer:
     def __init__(self, application: FastAPI) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, log_level="warning")
+        # keep-alive longer than any pause of a browser test between two calls of its
+        # httpx client: at uvicorn's 5 s the server could close a connection just as the
+        # client reused it ("Connection reset by peer" under load)
+        config = uvicorn.Config(
+            application,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_keep_alive=120,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
